@@ -1,0 +1,160 @@
+"""Orchestration: load -> plan -> one batched pass per snapshot -> judge -> AuditResult.
+
+The public entry point is :func:`audit`. It accepts paths (Parquet file,
+folder or glob) or in-memory polars/pandas DataFrames, so the same audit runs
+from the CLI, a cron job or a notebook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from mlaudit import __version__, snapshots
+from mlaudit.checks.base import Context, Planned
+from mlaudit.checks.registry import REGISTRY
+from mlaudit.contract.compat import problems_against
+from mlaudit.contract.loader import LoadedContract, load_contract
+from mlaudit.errors import ContractError, DataError
+from mlaudit.results import AuditResult, CheckResult, FailOn
+
+ContractSource = str | os.PathLike[str] | LoadedContract
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Wall clock and timer, injected so that tests and golden files are byte-stable."""
+
+    now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
+    timer: Callable[[], float] = time.perf_counter
+
+
+def _load(source: ContractSource) -> LoadedContract:
+    return source if isinstance(source, LoadedContract) else load_contract(source)
+
+
+def _collect(frame: pl.LazyFrame, planned: Sequence[Planned], role: str) -> list[dict[str, Any]]:
+    """Evaluate every request of every planned item in one select; values per item."""
+    exprs: list[pl.Expr] = []
+    for i, p in enumerate(planned):
+        exprs += [e.alias(f"{i}\x1f{k}") for k, e in p.requests.items()]
+    values: list[dict[str, Any]] = [{} for _ in planned]
+    if not exprs:
+        return values
+    try:
+        row = frame.select(exprs).collect().row(0, named=True)
+    except pl.exceptions.PolarsError as exc:
+        reason = str(exc).splitlines()[0]
+        if "validation" in reason and "join" in reason:
+            raise DataError("outcomes: the id column is repeated; each prediction may have one outcome") from None
+        raise DataError(f"{role} snapshot: could not be read or computed ({reason})") from None
+    for key, value in row.items():
+        i, name = key.split("\x1f", 1)
+        values[int(i)][name] = value
+    return values
+
+
+def audit(
+    contract: ContractSource,
+    reference: Any,
+    current: Any,
+    outcomes: Any = None,
+    *,
+    only: Iterable[str] = (),
+    skip: Iterable[str] = (),
+    fail_on: FailOn | str = FailOn.error,
+    as_of: dt.datetime | None = None,
+    clock: Clock | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> AuditResult:
+    """Audit `current` against `reference` under `contract`; never raises for findings.
+
+    Raises ContractError, DataError or UsageError (all MlauditError) when the
+    audit cannot run. `as_of` is the moment freshness is judged at (default now).
+    """
+    clock = clock or Clock()
+    say = progress or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    t0 = clock.timer()
+    started = clock.now()
+    as_of = as_of or started
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=dt.timezone.utc)
+    fail_on = FailOn(fail_on)
+    selected = REGISTRY.select(only, skip)
+
+    say("loading contract")
+    loaded = _load(contract)
+    timings["contract"] = clock.timer() - t0
+
+    say("scanning snapshots")
+    t = clock.timer()
+    ref = snapshots.load(reference, "reference")
+    cur = snapshots.load(current, "current")
+    out = snapshots.load(outcomes, "outcomes") if outcomes is not None else None
+    schemas = {"reference": ref.schema, "current": cur.schema}
+    if out is not None:
+        schemas["outcomes"] = out.schema
+    problems = problems_against(loaded, schemas, reference="reference")
+    if problems:
+        raise ContractError(problems)
+    if out is not None:
+        cur = snapshots.join_outcomes(cur, out, loaded.contract.columns.id)
+    timings["scan"] = clock.timer() - t
+
+    say("planning checks")
+    ctx = Context(contract=loaded.contract, current_schema=cur.schema, reference_schema=ref.schema, as_of=as_of)
+    planned: list[Planned] = []
+    for entry in selected:
+        planned += entry.plan(ctx)
+
+    say("computing statistics")
+    t = clock.timer()
+    by_snapshot = {"current": cur, "reference": ref}
+    values: list[dict[str, Any]] = [{} for _ in planned]
+    for role, snap in by_snapshot.items():
+        idx = [i for i, p in enumerate(planned) if p.snapshot == role and p.requests]
+        got = _collect(snap.frame, [planned[i] for i in idx], role)
+        for i, v in zip(idx, got, strict=True):
+            values[i] = v
+    timings["compute"] = clock.timer() - t
+
+    say("judging")
+    results: list[CheckResult] = []
+    for p, v in zip(planned, values, strict=True):
+        if p.ready is not None:
+            results.append(p.ready)
+        elif p.finish is not None:
+            results.append(p.finish(v))
+    results.sort(key=lambda r: r.sort_key)
+    timings["total"] = clock.timer() - t0
+    notes = tuple(
+        f"contract section '{name}' is not evaluated by mlaudit {__version__} yet"
+        for name in ("drift", "skew", "labels", "leakage", "outcomes", "human_review", "kill_switch",
+                     "retraining", "history")
+        if getattr(loaded.contract, name) is not None
+    )
+    inputs = [ref.info(), cur.info()] + ([out.info()] if out is not None else [])
+    return AuditResult(
+        tool_version=__version__,
+        contract_path=loaded.path,
+        contract_sha256=loaded.sha256,
+        model_name=loaded.contract.model.name,
+        model_version=loaded.contract.model.version,
+        started_at=started.isoformat(),
+        as_of=as_of.isoformat(),
+        inputs=tuple(inputs),
+        options={"fail_on": fail_on.value, "only": list(only), "skip": list(skip),
+                 "checks_run": len({r.check for r in results})},
+        timings={k: round(v, 6) for k, v in timings.items()},
+        results=tuple(results),
+        fail_on=fail_on,
+        notes=notes,
+    )
+

@@ -1,0 +1,173 @@
+"""What a check is: a spec for the registry, and a plan of statistics with a way to judge them.
+
+A check never reads files or prints. At plan time it sees the contract and the
+snapshots' schemas and returns :class:`Planned` items: polars expressions it
+needs evaluated on a snapshot, and a pure function that turns their values
+into a :class:`CheckResult`. The engine evaluates every expression of every
+check in one batched pass per snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+
+from mlaudit.contract.model import Contract, Severity, Threshold
+from mlaudit.results import CheckResult, FailureMode, Owner, OwnerArea, Status
+
+Snapshot = Literal["reference", "current"]
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """Registry entry: stable id, what it guards, who owns it, its default levels."""
+
+    id: str
+    failure_mode: FailureMode
+    owner_area: OwnerArea
+    doc: str
+    statistic: str
+    warn: float | None = None
+    fail: float | None = None
+    severity: Severity = Severity.error
+
+    @property
+    def family(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Resolved warn/fail levels for one check on one scope."""
+
+    warn: float | None
+    fail: float | None
+    severity: Severity
+    enabled: bool = True
+
+    def grade(self, value: float) -> Status:
+        """Status of a statistic where larger is worse; `warning` severity caps at warn."""
+        if self.fail is not None and value > self.fail:
+            return Status.warn if self.severity is Severity.warning else Status.fail
+        if self.warn is not None and value > self.warn:
+            return Status.warn
+        return Status.passed
+
+
+@dataclass
+class Planned:
+    """One future result: the expressions it needs and how to judge their values."""
+
+    column: str | None
+    requests: dict[str, pl.Expr] = field(default_factory=dict)
+    finish: Callable[[Mapping[str, Any]], CheckResult] | None = None
+    snapshot: Snapshot = "current"
+    ready: CheckResult | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What checks may look at while planning: the contract, schemas, clock."""
+
+    contract: Contract
+    current_schema: Mapping[str, pl.DataType]
+    reference_schema: Mapping[str, pl.DataType]
+    as_of: dt.datetime
+
+    def levels(self, spec: CheckSpec, feature: str | None = None, base: Threshold | None = None) -> Levels:
+        """Defaults < contract-wide `thresholds` < `base` (from a feature's own keys) < per-feature override."""
+        warn, fail, severity, enabled = spec.warn, spec.fail, spec.severity, True
+        layers = [self.contract.thresholds.get(spec.id), base]
+        if feature is not None and feature in self.contract.features:
+            layers.append(self.contract.features[feature].checks.get(spec.id))
+        for layer in layers:
+            if layer is None:
+                continue
+            fields = layer.model_fields_set
+            warn = layer.warn if "warn" in fields else warn
+            fail = layer.fail if "fail" in fields else fail
+            severity = layer.severity if layer.severity is not None else severity
+            enabled = layer.enabled if "enabled" in fields else enabled
+        return Levels(warn=warn, fail=fail, severity=severity, enabled=enabled)
+
+    def owner(self, area: OwnerArea) -> Owner:
+        declared = getattr(self.contract.owners, area.value)
+        if declared is None:
+            return Owner(area=area)
+        return Owner(area=area, team=declared.team, contact=declared.contact)
+
+    def examples(self, condition: pl.Expr) -> pl.Expr:
+        """Up to MAX_EXAMPLES ids (or row numbers when no id column) of rows where `condition` holds."""
+        id_col = self.contract.columns.id
+        source = pl.col(id_col) if id_col and id_col in self.current_schema else pl.int_range(pl.len())
+        return source.filter(condition.fill_null(False)).head(MAX_EXAMPLES).implode()
+
+
+def result(
+    spec: CheckSpec,
+    ctx: Context,
+    status: Status,
+    message: str,
+    *,
+    column: str | None = None,
+    value: float | None = None,
+    levels: Levels | None = None,
+    count: int | None = None,
+    total: int | None = None,
+    examples: Any = (),
+    owner_area: OwnerArea | None = None,
+    **details: Any,
+) -> CheckResult:
+    """Build a CheckResult with the spec's identity filled in."""
+    severity = (levels.severity if levels else spec.severity).value
+    return CheckResult(
+        check=spec.id,
+        failure_mode=spec.failure_mode,
+        status=status,
+        severity=severity,
+        owner=ctx.owner(owner_area or spec.owner_area),
+        message=message,
+        column=column,
+        statistic=spec.statistic,
+        value=value,
+        threshold=levels.fail if levels else None,
+        warn_threshold=levels.warn if levels else None,
+        count=count,
+        total=total,
+        examples=tuple(examples or ()),
+        details=details,
+    )
+
+
+def skipped(spec: CheckSpec, ctx: Context, reason: str, column: str | None = None) -> Planned:
+    """A result that is known at plan time to be not evaluable."""
+    return Planned(column=column, ready=result(spec, ctx, Status.skipped, reason, column=column))
+
+
+def share(count: int, total: int) -> float:
+    """count / total, 0 for an empty snapshot (callers report the empty case themselves)."""
+    return count / total if total else 0.0
+
+
+def pct(x: float) -> str:
+    """A share as a percentage with enough digits to show small shares."""
+    if x == 0:
+        return "0%"
+    if x < 0.001:
+        return f"{x * 100:.3f}%"
+    return f"{x * 100:.2f}%" if x < 0.1 else f"{x * 100:.1f}%"
+
+
+def limit_text(levels: Levels) -> str:
+    """'fail above 1%, warn above 0%' for messages."""
+    parts = []
+    if levels.fail is not None:
+        parts.append(f"fail above {pct(levels.fail)}")
+    if levels.warn is not None:
+        parts.append(f"warn above {pct(levels.warn)}")
+    return ", ".join(parts) or "no limit"

@@ -1,0 +1,390 @@
+"""Input sanity on the current snapshot: schema, nulls, ranges, allowed values, patterns,
+uniqueness, row count, freshness and cross-column rules.
+
+Missing values are nulls and, for float columns, NaN: pipelines built on pandas
+write NaN for "unknown", and counting only nulls would hide them. Infinities
+are values, and fall outside any finite range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from mlaudit import dtypes
+from mlaudit.checks.base import (
+    CheckSpec,
+    Context,
+    Levels,
+    Planned,
+    limit_text,
+    pct,
+    result,
+    share,
+    skipped,
+)
+from mlaudit.contract.model import Feature, FeatureType, Severity, Threshold, parse_duration
+from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
+
+V = FailureMode.validation
+DQ = OwnerArea.data_quality
+
+SCHEMA = CheckSpec(
+    "validation.schema", V, DQ,
+    "Columns the contract names are present in the current snapshot with a compatible type; "
+    "columns nobody declared are reported.",
+    statistic="schema_mismatch",
+)
+NULL_SHARE = CheckSpec(
+    "validation.null_share", V, DQ,
+    "Share of missing values (null, or NaN in float columns) stays within the feature's limit.",
+    statistic="null_share", warn=0.1, fail=0.5,
+)
+RANGE = CheckSpec(
+    "validation.range", V, DQ,
+    "Share of numeric values outside the declared [min, max] (infinities included).",
+    statistic="out_of_range_share", warn=0.0, fail=0.01,
+)
+ALLOWED = CheckSpec(
+    "validation.allowed_values", V, DQ,
+    "Share of values not in the feature's allowed list.",
+    statistic="disallowed_share", warn=0.0, fail=0.01,
+)
+REGEX = CheckSpec(
+    "validation.regex", V, DQ,
+    "Share of non-null values that do not match the feature's regular expression in full.",
+    statistic="mismatch_share", warn=0.0, fail=0.01,
+)
+UNIQUE = CheckSpec(
+    "validation.unique", V, DQ,
+    "Rows whose value in a unique column (the id, or a feature marked unique) is repeated.",
+    statistic="duplicated_share", warn=None, fail=0.0,
+)
+ROW_COUNT = CheckSpec(
+    "validation.row_count", V, DQ,
+    "The current snapshot's row count lies within the contract's bounds (at least 1 row by default).",
+    statistic="rows",
+)
+FRESHNESS = CheckSpec(
+    "validation.freshness", V, DQ,
+    "Age of the newest event_time at audit time stays under the contract's warn and fail ages.",
+    statistic="age_hours",
+)
+RULE = CheckSpec(
+    "validation.rule", V, DQ,
+    "Share of rows that violate a cross-column SQL rule of the contract.",
+    statistic="violation_share",
+)
+
+SPECS = (SCHEMA, NULL_SHARE, RANGE, ALLOWED, REGEX, UNIQUE, ROW_COUNT, FRESHNESS, RULE)
+
+_ROWS = "rows"
+
+
+def _rows() -> dict[str, pl.Expr]:
+    return {_ROWS: pl.len()}
+
+
+def missing_expr(name: str, dtype: pl.DataType) -> pl.Expr:
+    """Null, or NaN for float columns."""
+    col = pl.col(name)
+    return col.is_null() | col.is_nan() if dtype.is_float() else col.is_null()
+
+
+def _present(ctx: Context, name: str) -> bool:
+    return name in ctx.current_schema
+
+
+def _feature_ok(ctx: Context, name: str, feature: Feature) -> bool:
+    """Column present in current with a compatible type (else schema reports it)."""
+    return _present(ctx, name) and dtypes.matches(feature.type, ctx.current_schema[name])
+
+
+def plan_schema(ctx: Context) -> list[Planned]:
+    """One result per declared column, plus one for undeclared columns."""
+    c = ctx.contract
+    out: list[Planned] = []
+    declared: dict[str, FeatureType | None] = {n: f.type for n, f in c.features.items()}
+    for role, col in c.columns.named().items():
+        if role in ("label", "label_time"):
+            continue  # delayed: may arrive only with --outcomes
+        declared.setdefault(col, None)
+    for name, ftype in declared.items():
+        if name not in ctx.current_schema:
+            res = result(SCHEMA, ctx, Status.fail, f"column '{name}' is missing from the current snapshot",
+                         column=name, value=1.0)
+        elif ftype is not None and not dtypes.matches(ftype, ctx.current_schema[name]):
+            got = dtypes.describe(ctx.current_schema[name])
+            res = result(SCHEMA, ctx, Status.fail,
+                         f"column '{name}' is {got} in the current snapshot; the contract declares {ftype.value}",
+                         column=name, value=1.0, expected=ftype.value, actual=got)
+        else:
+            res = result(SCHEMA, ctx, Status.passed, f"column '{name}' present with a compatible type",
+                         column=name, value=0.0)
+        out.append(Planned(column=name, ready=res))
+    known = set(declared) | set(ctx.reference_schema)
+    for role in ("label", "label_time"):
+        col = getattr(c.columns, role)
+        if col:
+            known.add(col)
+    extra = sorted(n for n in ctx.current_schema if n not in known)
+    if extra:
+        res = result(SCHEMA, ctx, Status.warn,
+                     f"{len(extra)} column(s) in the current snapshot are in neither the contract nor the "
+                     f"reference: {', '.join(extra[:10])}", value=float(len(extra)), unexpected=extra)
+        out.append(Planned(column=None, ready=res))
+    return out
+
+
+def _share_check(
+    spec: CheckSpec,
+    ctx: Context,
+    name: str,
+    violated: pl.Expr,
+    what: str,
+    levels: Levels,
+    extra: Mapping[str, pl.Expr] | None = None,
+    describe_extra: Any = None,
+) -> Planned:
+    """Generic 'share of rows where `violated` holds' check with examples."""
+    requests = {**_rows(), "n": violated.fill_null(False).sum(), "ex": ctx.examples(violated)}
+    requests.update(extra or {})
+
+    def finish(v: Mapping[str, Any]) -> CheckResult:
+        total, count = int(v[_ROWS]), int(v["n"])
+        if total == 0:
+            return result(spec, ctx, Status.skipped, "current snapshot is empty", column=name)
+        value = share(count, total)
+        status = levels.grade(value)
+        tail = describe_extra(v) if describe_extra else ""
+        msg = f"{count:,} of {total:,} rows ({pct(value)}) {what}{tail}; {limit_text(levels)}"
+        return result(spec, ctx, status, msg, column=name, value=value, levels=levels, count=count,
+                      total=total, examples=v["ex"] if status is not Status.passed else ())
+
+    return Planned(column=name, requests=requests, finish=finish)
+
+
+def plan_null_share(ctx: Context) -> list[Planned]:
+    out = []
+    for name, f in ctx.contract.features.items():
+        base = None
+        if not f.nullable:
+            base = Threshold(fail=0.0, warn=None)
+        elif f.max_null_share is not None:
+            base = Threshold(fail=f.max_null_share, warn=None)
+        levels = ctx.levels(NULL_SHARE, name, base)
+        if not levels.enabled:
+            continue
+        if not _present(ctx, name):
+            out.append(skipped(NULL_SHARE, ctx, "column missing from the current snapshot", name))
+            continue
+        violated = missing_expr(name, ctx.current_schema[name])
+        out.append(_share_check(NULL_SHARE, ctx, name, violated, "are missing", levels))
+    return out
+
+
+def plan_range(ctx: Context) -> list[Planned]:
+    out = []
+    for name, f in ctx.contract.features.items():
+        levels = ctx.levels(RANGE, name)
+        if f.range is None or not levels.enabled:
+            continue
+        if not _feature_ok(ctx, name, f) or not ctx.current_schema[name].is_numeric():
+            out.append(skipped(RANGE, ctx, "column missing or not numeric in the current snapshot", name))
+            continue
+        lo, hi = f.range
+        col = pl.col(name)
+        usable = col.is_not_null() & ~col.is_nan() if ctx.current_schema[name].is_float() else col.is_not_null()
+        outside = pl.lit(False)
+        if lo is not None:
+            outside = outside | (col < lo)
+        if hi is not None:
+            outside = outside | (col > hi)
+        violated = usable & outside
+        extra = {"min": col.filter(usable).min(), "max": col.filter(usable).max()}
+        shown = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+        out.append(_share_check(
+            RANGE, ctx, name, violated, f"fall outside {shown}", levels, extra,
+            lambda v: f" (observed min {v['min']}, max {v['max']})",
+        ))
+    return out
+
+
+def _as_text(value: Any) -> str:
+    """Canonical text of an allowed value, matching polars' cast to String."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def plan_allowed(ctx: Context) -> list[Planned]:
+    out = []
+    for name, f in ctx.contract.features.items():
+        levels = ctx.levels(ALLOWED, name)
+        if f.allowed is None or not levels.enabled:
+            continue
+        if not _present(ctx, name):
+            out.append(skipped(ALLOWED, ctx, "column missing from the current snapshot", name))
+            continue
+        as_text = pl.col(name).cast(pl.String)
+        violated = as_text.is_not_null() & ~as_text.is_in([_as_text(v) for v in f.allowed])
+        extra = {"seen": as_text.filter(violated).unique().sort().head(5).implode()}
+        out.append(_share_check(
+            ALLOWED, ctx, name, violated, "hold values outside the allowed list", levels, extra,
+            lambda v: f" (e.g. {', '.join(repr(x) for x in v['seen'])})" if v["seen"] else "",
+        ))
+    return out
+
+
+def plan_regex(ctx: Context) -> list[Planned]:
+    out = []
+    for name, f in ctx.contract.features.items():
+        levels = ctx.levels(REGEX, name)
+        if f.regex is None or not levels.enabled:
+            continue
+        if not _present(ctx, name):
+            out.append(skipped(REGEX, ctx, "column missing from the current snapshot", name))
+            continue
+        text = pl.col(name).cast(pl.String)
+        violated = text.is_not_null() & ~text.str.contains(f"^(?:{f.regex})$")
+        out.append(_share_check(REGEX, ctx, name, violated, f"do not match /{f.regex}/", levels))
+    return out
+
+
+def plan_unique(ctx: Context) -> list[Planned]:
+    out = []
+    columns = [n for n, f in ctx.contract.features.items() if f.unique]
+    id_col = ctx.contract.columns.id
+    if id_col and id_col not in columns:
+        columns.insert(0, id_col)
+    for name in columns:
+        levels = ctx.levels(UNIQUE, name)
+        if not levels.enabled:
+            continue
+        if not _present(ctx, name):
+            out.append(skipped(UNIQUE, ctx, "column missing from the current snapshot", name))
+            continue
+        col = pl.col(name)
+        violated = col.is_not_null() & col.is_duplicated()
+        extra = {"distinct": col.filter(violated).n_unique()}
+        out.append(_share_check(
+            UNIQUE, ctx, name, violated, "share a value with another row", levels, extra,
+            lambda v: f" ({v['distinct']:,} repeated values)",
+        ))
+    return out
+
+
+def plan_row_count(ctx: Context) -> list[Planned]:
+    bounds = ctx.contract.dataset.row_count
+    lo = bounds.min if bounds and bounds.min is not None else 1
+    hi = bounds.max if bounds else None
+    levels = Levels(warn=None, fail=None, severity=ctx.levels(ROW_COUNT).severity)
+    if not ctx.levels(ROW_COUNT).enabled:
+        return []
+
+    def finish(v: Mapping[str, Any]) -> CheckResult:
+        rows = int(v[_ROWS])
+        bad = rows < lo or (hi is not None and rows > hi)
+        status = (Status.warn if levels.severity is Severity.warning else Status.fail) if bad else Status.passed
+        limit = f"[{lo:,}, {'unbounded' if hi is None else f'{hi:,}'}]"
+        msg = f"{rows:,} rows; expected {limit}"
+        return result(ROW_COUNT, ctx, status, msg, value=float(rows), levels=levels, count=rows,
+                      min_rows=lo, max_rows=hi)
+
+    return [Planned(column=None, requests=_rows(), finish=finish)]
+
+
+def plan_freshness(ctx: Context) -> list[Planned]:
+    c = ctx.contract
+    cfg = c.dataset.freshness
+    if not ctx.levels(FRESHNESS).enabled:
+        return []
+    if cfg is None or (cfg.warn is None and cfg.fail is None):
+        return [skipped(FRESHNESS, ctx, "no dataset.freshness bound in the contract")]
+    col = c.columns.event_time
+    if not col:
+        return [skipped(FRESHNESS, ctx, "columns.event_time is not set in the contract")]
+    if col not in ctx.current_schema or not dtypes.matches(FeatureType.datetime, ctx.current_schema[col]):
+        return [skipped(FRESHNESS, ctx, f"event time column '{col}' missing or not a timestamp", col)]
+    hours = lambda s: parse_duration(s).total_seconds() / 3600 if s else None  # noqa: E731
+    levels = Levels(warn=hours(cfg.warn), fail=hours(cfg.fail), severity=ctx.levels(FRESHNESS).severity)
+    dtype = ctx.current_schema[col]
+    as_of = ctx.as_of
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+        as_of = as_of.replace(tzinfo=None)  # naive timestamps are read as UTC
+
+    def finish(v: Mapping[str, Any]) -> CheckResult:
+        newest = v["newest"]
+        if newest is None:
+            return result(FRESHNESS, ctx, Status.error, f"'{col}' has no non-null value; cannot tell "
+                          "how fresh the snapshot is", column=col, levels=levels)
+        if not hasattr(newest, "hour"):  # a date
+            import datetime as dt
+
+            newest = dt.datetime(newest.year, newest.month, newest.day, tzinfo=as_of.tzinfo)
+        age = (as_of - newest).total_seconds() / 3600
+        status = levels.grade(age)
+        msg = f"newest event at {newest.isoformat()} is {age:,.1f} h old at {as_of.isoformat()}"
+        return result(FRESHNESS, ctx, status, msg, column=col, value=age, levels=levels,
+                      newest=newest.isoformat())
+
+    return [Planned(column=col, requests={"newest": pl.col(col).max()}, finish=finish)]
+
+
+def plan_rules(ctx: Context) -> list[Planned]:
+    out = []
+    for rule in ctx.contract.rules:
+        warn = rule.warn_violation_share
+        if warn is None and rule.max_violation_share > 0:
+            warn = 0.0
+        base = Threshold(warn=warn, fail=rule.max_violation_share, severity=rule.severity)
+        levels = ctx.levels(RULE, None, base)
+        if not levels.enabled:
+            continue
+        holds = pl.sql_expr(rule.expr)
+        try:
+            pl.LazyFrame(schema=dict(ctx.current_schema)).select(holds).collect_schema()
+        except pl.exceptions.PolarsError as exc:
+            reason = str(exc).splitlines()[0]
+            out.append(Planned(column=rule.name, ready=result(
+                RULE, ctx, Status.error, f"rule cannot be evaluated on the current snapshot: {reason}",
+                column=rule.name, levels=levels)))
+            continue
+        violated = holds.not_()  # a null outcome (unknown inputs) is not a violation, as in SQL CHECK
+        extra = {"unknown": holds.is_null().sum()}
+        planned = _share_check(
+            RULE, ctx, rule.name, violated, f"violate `{rule.expr}`", levels, extra,
+            lambda v: f" ({v['unknown']:,} rows could not be evaluated: null inputs)" if v["unknown"] else "",
+        )
+        area = OwnerArea(rule.owner)
+        inner = planned.finish
+        assert inner is not None
+
+        def finish(v: Mapping[str, Any], inner: Any = inner, area: OwnerArea = area) -> CheckResult:
+            res: CheckResult = inner(v)
+            return res if area is RULE.owner_area else _with_owner(res, ctx, area)
+
+        planned.finish = finish
+        out.append(planned)
+    return out
+
+
+def _with_owner(res: CheckResult, ctx: Context, area: OwnerArea) -> CheckResult:
+    from dataclasses import replace
+
+    return replace(res, owner=ctx.owner(area))
+
+
+PLANNERS = {
+    SCHEMA.id: plan_schema,
+    NULL_SHARE.id: plan_null_share,
+    RANGE.id: plan_range,
+    ALLOWED.id: plan_allowed,
+    REGEX.id: plan_regex,
+    UNIQUE.id: plan_unique,
+    ROW_COUNT.id: plan_row_count,
+    FRESHNESS.id: plan_freshness,
+    RULE.id: plan_rules,
+}

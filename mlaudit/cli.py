@@ -1,0 +1,255 @@
+"""The command line: a thin typer layer over the library. It decides no verdict.
+
+Exit codes: 0 passed · 1 the gate failed (--fail-on) · 2 could not audit (bad
+usage, contract or data) · 3 kill switch tripped · 4 internal error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from mlaudit import __version__
+from mlaudit.errors import MlauditError, UsageError
+from mlaudit.results import ExitCode, FailOn
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 passed; 1 the gate failed (see --fail-on; a check that could not be evaluated "
+    "always fails it); 2 could not audit (bad usage, contract or data); 3 kill switch tripped; "
+    "4 internal error (please report it; rerun with --debug for the traceback)."
+)
+
+app = typer.Typer(
+    name="mlaudit",
+    help="Audit a machine-learning system in production against a YAML contract.\n\n" + EXIT_CODES_HELP,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+contract_app = typer.Typer(help="Validate a contract or print its JSON Schema.", no_args_is_help=True,
+                           rich_markup_mode=None)
+app.add_typer(contract_app, name="contract")
+
+T = TypeVar("T")
+
+
+def _fail(message: str, code: ExitCode) -> NoReturn:
+    for line in message.splitlines() or [message]:
+        typer.echo(f"mlaudit: {line}", err=True)
+    raise typer.Exit(int(code))
+
+
+def _guard(fn: Callable[[], T], debug: bool) -> T:
+    """Run `fn`; map user errors to exit 2 (one line each), anything else to exit 4."""
+    try:
+        return fn()
+    except typer.Exit:
+        raise
+    except MlauditError as exc:
+        if debug:
+            traceback.print_exc()
+        problems = getattr(exc, "problems", None) or [str(exc)]
+        _fail("\n".join(f"error: {p}" for p in problems), ExitCode.CANNOT_AUDIT)
+    except KeyboardInterrupt:
+        _fail("interrupted", ExitCode.CANNOT_AUDIT)
+    except Exception as exc:  # the last line of defence: never a bare traceback
+        if debug:
+            traceback.print_exc()
+        hint = "" if debug else "; rerun with --debug for the traceback"
+        _fail(f"internal error: {type(exc).__name__}: {exc}. This is a bug in mlaudit {__version__}, "
+              f"please report it{hint}", ExitCode.INTERNAL_ERROR)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mlaudit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Audit a machine-learning system in production against a YAML contract."""
+
+
+def _check_output(path: Path | None, flag: str) -> None:
+    if path is not None and not path.parent.exists():
+        raise UsageError(f"{flag} {path}: folder {path.parent} does not exist; create it first")
+    if path is not None and path.is_dir():
+        raise UsageError(f"{flag} {path}: is a folder; give a file path")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _parse_as_of(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not an ISO date or time (e.g. 2026-11-01T06:00:00Z)") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def audit(
+    contract: Annotated[Path, typer.Option("--contract", "-c", help="YAML contract.")],
+    reference: Annotated[str, typer.Option("--reference", "-r",
+                                           help="Training snapshot: Parquet file, folder or glob.")],
+    current: Annotated[str, typer.Option("--current",
+                                         help="Production snapshot: Parquet file, folder or glob.")],
+    outcomes: Annotated[str | None, typer.Option(
+        "--outcomes", help="Delayed outcomes (Parquet), joined to --current on the id column.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Findings that fail the gate (exit 1).",
+                                            case_sensitive=False)] = FailOn.error,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Run only these checks (id, family or failure mode); repeatable.")] = None,
+    skip: Annotated[list[str] | None, typer.Option(
+        "--skip", help="Skip these checks (id, family or failure mode); repeatable.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Judge freshness as of this ISO time instead of now (reproducible runs).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No report on stdout, no progress.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also list skipped checks and timings.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Run the audit and exit with a code a cron job or CI pipeline can gate on."""
+    from mlaudit import api
+    from mlaudit.report import json as json_report
+    from mlaudit.report import terminal
+
+    def run() -> int:
+        _check_output(json_path, "--json")
+        when = _parse_as_of(as_of)
+        err = Console(stderr=True)
+        show_progress = not quiet and err.is_terminal
+        if show_progress:
+            with err.status("auditing") as status:
+                result = api.audit(contract, reference, current, outcomes, only=only or (), skip=skip or (),
+                                   fail_on=fail_on, as_of=when,
+                                   progress=lambda msg: status.update(msg))
+        else:
+            result = api.audit(contract, reference, current, outcomes, only=only or (), skip=skip or (),
+                               fail_on=fail_on, as_of=when)
+        if json_path is not None:
+            _write_atomic(json_path, json_report.render(result))
+        if not quiet:
+            terminal.print_report(result, Console(highlight=False), verbose=verbose)
+            if verbose:
+                typer.echo("timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in result.timings.items()))
+        return int(result.exit_code)
+
+    code = _guard(run, debug)
+    raise typer.Exit(code)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def init(
+    reference: Annotated[str, typer.Argument(help="Snapshot to infer from: Parquet file, folder or glob.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (default: stdout).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    name: Annotated[str | None, typer.Option("--name", help="Model name (default: the file name).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Infer a starting contract from a snapshot; lines marked CONFIRM need a person."""
+    from mlaudit.contract.infer import infer_contract
+
+    def run() -> None:
+        if output is not None:
+            _check_output(output, "--output")
+            if output.exists() and not force:
+                raise UsageError(f"{output} exists; pass --force to overwrite it")
+        text = infer_contract(reference, name=name)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            _write_atomic(output, text)
+            typer.echo(f"wrote {output}; review the lines marked CONFIRM, then run "
+                       f"`mlaudit contract check {output} --against {reference}`", err=True)
+
+    _guard(run, debug)
+
+
+@contract_app.command("check", epilog=EXIT_CODES_HELP)
+def contract_check(
+    path: Annotated[Path, typer.Argument(help="Contract to validate.")],
+    against: Annotated[str | None, typer.Option(
+        "--against", help="Also check column names and types against this snapshot.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Validate a contract (and optionally its columns against a snapshot). Exit 0 valid, 2 invalid."""
+    from mlaudit import snapshots
+    from mlaudit.contract.compat import problems_against
+    from mlaudit.contract.loader import load_contract
+    from mlaudit.errors import ContractError
+
+    def run() -> None:
+        loaded = load_contract(path)
+        if against is not None:
+            snap = snapshots.scan(against, "snapshot")
+            problems = problems_against(loaded, {"snapshot": snap.schema}, reference="snapshot")
+            if problems:
+                raise ContractError(problems)
+        c = loaded.contract
+        typer.echo(f"{path}: valid contract for model {c.model.name} ({len(c.features)} features, "
+                   f"{len(c.rules)} rules)" + (f"; matches {against}" if against else ""))
+
+    _guard(run, debug)
+
+
+@contract_app.command("schema")
+def contract_schema() -> None:
+    """Print the contract's JSON Schema (for editor autocompletion and validation)."""
+    from mlaudit.contract.schema import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@app.command("checks")
+def list_checks(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the reference as Markdown.")] = False,
+) -> None:
+    """List every registered check: id, failure mode, owner area, severity, what it finds."""
+    from mlaudit.checks.docs import markdown_reference
+    from mlaudit.checks.registry import REGISTRY
+
+    if markdown:
+        typer.echo(markdown_reference(), nl=False)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    for col in ("id", "failure mode", "owner", "severity"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("finds", overflow="fold", min_width=30)
+    for entry in REGISTRY:
+        s = entry.spec
+        table.add_row(*(Text(x) for x in (s.id, s.failure_mode.value, s.owner_area.value, s.severity.value,
+                                          s.doc)))
+    Console(highlight=False).print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except SystemExit as exc:
+        sys.exit(exc.code)

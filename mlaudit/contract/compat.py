@@ -1,0 +1,66 @@
+"""Does a contract fit the data? Column names and types, located in the contract file.
+
+A column the contract names must exist in at least one snapshot: otherwise it
+is a typo in the contract (exit 2). A feature must exist in the reference with
+a compatible type, because the contract describes what the model was trained
+on. What the current snapshot lacks is a finding (validation.schema), not an
+error: production broke the contract.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+import polars as pl
+
+from mlaudit import dtypes
+from mlaudit.contract.loader import LoadedContract
+
+Schema = Mapping[str, pl.DataType]
+
+
+def _suggest(name: str, schema: Schema) -> str:
+    hint = difflib.get_close_matches(name, list(schema), n=1, cutoff=0.6)
+    return f"; did you mean '{hint[0]}'?" if hint else ""
+
+
+def problems_against(loaded: LoadedContract, schemas: Mapping[str, Schema], reference: str | None) -> list[str]:
+    """Located problems of `loaded` against named snapshot schemas.
+
+    `reference` names the schema (in `schemas`) that features must exist in
+    with the declared type; pass None to require nothing of any single one.
+    """
+    contract = loaded.contract
+    problems: list[str] = []
+    union: dict[str, pl.DataType] = {}
+    for schema in schemas.values():
+        for k, v in schema.items():
+            union.setdefault(k, v)
+    names = " or ".join(schemas)
+    for key, col in contract.column_references().items():
+        path = tuple(int(p) if p.isdigit() else p for p in key.replace("[", ".").replace("]", "").split("."))
+        if col not in union:
+            problems.append(f"{loaded.where(path)}: column '{col}' is not in the {names} snapshot"
+                            f"{_suggest(col, union)}")
+    ref = schemas.get(reference) if reference else None
+    if ref is not None:
+        for name, feature in contract.features.items():
+            if name in union and name not in ref:
+                problems.append(f"{loaded.where(('features', name))}: feature '{name}' is not in the "
+                                f"{reference} snapshot; the contract must describe what the model was trained on")
+            elif name in ref and not dtypes.matches(feature.type, ref[name]):
+                problems.append(f"{loaded.where(('features', name, 'type'))}: feature '{name}' is declared "
+                                f"{feature.type.value} but is {dtypes.describe(ref[name])} in the {reference} "
+                                "snapshot; fix the type in the contract")
+        for name, feature in contract.features.items():
+            if feature.range is not None and feature.type.value not in ("float", "int"):
+                problems.append(f"{loaded.where(('features', name, 'range'))}: range applies to float and int "
+                                f"features, not {feature.type.value}")
+    for i, rule in enumerate(contract.rules):
+        try:
+            pl.LazyFrame(schema=union).select(pl.sql_expr(rule.expr)).collect_schema()
+        except pl.exceptions.PolarsError as exc:
+            problems.append(f"{loaded.where(('rules', i, 'expr'))}: rule '{rule.name}' cannot be evaluated "
+                            f"on the data: {str(exc).splitlines()[0]}")
+    return problems

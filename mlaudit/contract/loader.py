@@ -1,0 +1,235 @@
+"""Strict YAML loading: every problem located at file:line:column with its key path.
+
+PyYAML silently keeps the last of two duplicate keys and its errors carry no
+key path, so the document is composed into nodes first and turned into plain
+Python values here, remembering where each key and value starts. Pydantic then
+validates the values; its error locations are mapped back onto those marks.
+All problems are gathered and raised together in one :class:`ContractError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import UnionType
+from typing import Any
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from mlaudit.contract.model import Contract
+from mlaudit.errors import ContractError
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class LoadedContract:
+    """A validated contract plus where it came from, for located messages and the report."""
+
+    contract: Contract
+    path: str
+    sha256: str
+    marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: KeyPath) -> str:
+        """'file:line:col (key.path)' for the closest located ancestor of `path`."""
+        return _where(self.path, self.marks, path)
+
+
+def format_path(path: KeyPath) -> str:
+    """('features', 'income', 'range', 0) -> 'features.income.range[0]'."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _where(file: str, marks: dict[KeyPath, tuple[int, int]], path: KeyPath) -> str:
+    probe = tuple(path)
+    while probe not in marks and probe:
+        probe = probe[:-1]
+    line, col = marks.get(probe, (1, 1))
+    return f"{file}:{line}:{col} ({format_path(path)})"
+
+
+class _Composer:
+    """Turns a YAML node tree into Python values, recording marks and duplicate keys."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.marks: dict[KeyPath, tuple[int, int]] = {}
+        self.problems: list[str] = []
+        self._scalars = yaml.SafeLoader("")
+
+    def value(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self._scalars.construct_object(key_node, deep=True)
+                if not isinstance(key, str | int | bool) or isinstance(key, bool):
+                    key = str(key)
+                key_path = (*path, key)
+                if key in out:
+                    first = self.marks.get(key_path, (0, 0))
+                    line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                    self.problems.append(
+                        f"{self.file}:{line}:{col} ({format_path(key_path)}): duplicate key "
+                        f"'{key}' (first defined at line {first[0]}); remove one of them"
+                    )
+                    continue
+                self.marks[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key] = self.value(value_node, key_path)
+                # the key's own mark is the better place to point at for its value
+                self.marks[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalars.construct_object(node, deep=True)
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The concrete types inside Optional/Union/list/dict/tuple annotations."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _unwrap(arg)]
+    return [annotation]
+
+
+def _model_at(root: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
+    """The pydantic model class that validates the mapping at `loc`, if any."""
+    current: Any = root
+    for part in loc:
+        candidates = _unwrap(current)
+        nxt: Any = None
+        for cand in candidates:
+            origin = typing.get_origin(cand)
+            if isinstance(cand, type) and issubclass(cand, BaseModel) and isinstance(part, str):
+                if part in cand.model_fields:
+                    nxt = cand.model_fields[part].annotation
+                    break
+            elif origin is dict:
+                nxt = typing.get_args(cand)[1]
+                break
+            elif origin in (list, tuple) and isinstance(part, int):
+                nxt = typing.get_args(cand)[0]
+                break
+        if nxt is None:
+            return None
+        current = nxt
+    for cand in _unwrap(current):
+        if isinstance(cand, type) and issubclass(cand, BaseModel):
+            return cand
+    return None
+
+
+def _pydantic_problems(exc: ValidationError, file: str, marks: dict[KeyPath, tuple[int, int]]) -> list[str]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc: KeyPath = tuple(p for p in err["loc"] if isinstance(p, str | int))
+        kind = err["type"]
+        where = _where(file, marks, loc)
+        if kind == "extra_forbidden":
+            parent = _model_at(Contract, loc[:-1])
+            allowed = sorted(parent.model_fields) if parent else []
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+            suggestion = f"did you mean '{hint[0]}'?" if hint else f"allowed keys: {', '.join(allowed)}"
+            problems.append(f"{where}: unknown key '{loc[-1]}'; {suggestion}")
+        elif kind == "missing":
+            problems.append(f"{where}: required key '{loc[-1]}' is missing; add it")
+        else:
+            got = err.get("input")
+            shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"{where}: {msg}{shown}")
+    # pydantic reports one error per union member; keep the first per location
+    seen: set[str] = set()
+    unique = []
+    for p in problems:
+        key = p.split(": ", 1)[0]
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def _semantic_problems(contract: Contract, where: typing.Callable[[KeyPath], str]) -> list[str]:
+    """Checks pydantic cannot express: SQL that parses, check ids that exist."""
+    from mlaudit.checks.registry import REGISTRY
+
+    problems = []
+    for i, rule in enumerate(contract.rules):
+        try:
+            pl.sql_expr(rule.expr)
+        except Exception as exc:  # polars raises several error types for bad SQL
+            problems.append(f"{where(('rules', i, 'expr'))}: SQL expression does not parse: {exc}")
+    scopes: list[tuple[KeyPath, dict[str, Any]]] = [(("thresholds",), contract.thresholds)]
+    scopes += [(("features", n, "checks"), f.checks) for n, f in contract.features.items()]
+    for path, overrides in scopes:
+        for check_id in overrides:
+            if check_id not in REGISTRY.ids():
+                hint = difflib.get_close_matches(check_id, REGISTRY.ids(), n=1, cutoff=0.6)
+                tail = f"did you mean '{hint[0]}'?" if hint else "run `mlaudit checks` for the list"
+                problems.append(f"{where((*path, check_id))}: unknown check '{check_id}'; {tail}")
+    if contract.model.task.value == "multiclass_classification" and contract.columns.probabilities:
+        classes = contract.model.classes or []
+        if len(classes) != len(contract.columns.probabilities):
+            problems.append(
+                f"{where(('columns', 'probabilities'))}: {len(contract.columns.probabilities)} probability "
+                f"columns but model.classes lists {len(classes)}; list one class per column"
+            )
+    return problems
+
+
+def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
+    """Parse and validate contract text; raise ContractError with every problem found."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ContractError([f"{file}:{line}:{col}: not valid YAML: {exc.problem or exc}"]) from None
+    except yaml.YAMLError as exc:
+        raise ContractError([f"{file}:1:1: not valid YAML: {exc}"]) from None
+    if node is None:
+        raise ContractError([f"{file}:1:1: the contract is empty; start from `mlaudit init`"])
+    composer = _Composer(file)
+    data = composer.value(node, ())
+    problems = list(composer.problems)
+    if not isinstance(data, dict):
+        raise ContractError([*problems, f"{file}:1:1: the contract must be a mapping of sections"])
+    if "version" in data and data["version"] != 1:
+        raise ContractError([f"{_where(file, composer.marks, ('version',))}: unsupported contract "
+                             f"version {data['version']!r}; this mlaudit reads version 1"])
+    contract: Contract | None = None
+    try:
+        contract = Contract.model_validate(data)
+    except ValidationError as exc:
+        problems += _pydantic_problems(exc, file, composer.marks)
+    if contract is not None:
+        problems += _semantic_problems(contract, lambda p: _where(file, composer.marks, p))
+    if problems or contract is None:
+        raise ContractError(problems)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return LoadedContract(contract=contract, path=file, sha256=digest, marks=composer.marks)
+
+
+def load_contract(path: str | Path) -> LoadedContract:
+    """Read and validate a contract file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContractError([f"{p}: contract file not found; check the --contract path"]) from None
+    except IsADirectoryError:
+        raise ContractError([f"{p}: is a directory, not a contract file"]) from None
+    except UnicodeDecodeError as exc:
+        raise ContractError([f"{p}: not UTF-8 text ({exc.reason}); save the contract as UTF-8"]) from None
+    except OSError as exc:
+        raise ContractError([f"{p}: cannot read the contract ({exc.strerror})"]) from None
+    return parse_contract(text, str(path))

@@ -1,0 +1,318 @@
+"""The typed contract (version 1).
+
+Every model forbids unknown keys so that a typo is an error, never a silently
+ignored setting. Field descriptions feed the JSON Schema (`mlaudit contract
+schema`) and `docs/contract.md`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Number = float
+
+
+class Strict(BaseModel):
+    """Base for every contract section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Task(str, Enum):
+    binary_classification = "binary_classification"
+    multiclass_classification = "multiclass_classification"
+    regression = "regression"
+
+
+class FeatureType(str, Enum):
+    float = "float"
+    int = "int"
+    bool = "bool"
+    category = "category"
+    string = "string"
+    datetime = "datetime"
+    date = "date"
+
+
+class Importance(str, Enum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class Severity(str, Enum):
+    """How bad a check's fail-level finding is. `warning` caps the status at warn."""
+
+    warning = "warning"
+    error = "error"
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """Parse '90m', '26h', '2d', '1w' into a timedelta (raises ValueError)."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is not a duration; write a number and a unit: 90m, 26h, 2d, 1w")
+    return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+class Model(Strict):
+    name: str = Field(description="Model name, as the team calls it.")
+    version: str | None = Field(default=None, description="Model version deployed.")
+    task: Task = Field(description="binary_classification, multiclass_classification or regression.")
+    trained_at: dt.date | None = Field(default=None, description="Date the model was trained.")
+    max_age_days: int | None = Field(
+        default=None, ge=1, description="Age after which the model must be retrained or re-approved."
+    )
+    classes: list[str | int | bool] | None = Field(
+        default=None, description="Class labels, in the order of columns.probabilities (classification)."
+    )
+    positive_class: str | int | bool | None = Field(
+        default=None, description="Label value of the positive class (binary); default 1/true."
+    )
+
+
+class Owner(Strict):
+    team: str = Field(description="Team that must act on findings in this area.")
+    contact: str | None = Field(default=None, description="E-mail, channel or pager alias.")
+
+
+class Owners(Strict):
+    data_quality: Owner | None = Field(default=None, description="Owns input data and validation findings.")
+    model_behavior: Owner | None = Field(default=None, description="Owns model outputs, drift and performance.")
+    decision_impact: Owner | None = Field(default=None, description="Owns what decisions cost and who reviews them.")
+    governance: Owner | None = Field(default=None, description="Owns the lifecycle, kill switch and audit trail.")
+
+
+class Columns(Strict):
+    """Roles of the non-feature columns, so checks know what is what."""
+
+    id: str | None = Field(default=None, description="Unique id of a prediction; joins delayed outcomes.")
+    entity: str | None = Field(default=None, description="Id of the entity (customer, account) when distinct from id.")
+    event_time: str | None = Field(default=None, description="When the prediction was made.")
+    score: str | None = Field(default=None, description="Predicted probability of the positive class, or regression output.")
+    probabilities: list[str] | None = Field(
+        default=None, description="Per-class probability columns (multiclass), in model.classes order."
+    )
+    predicted_class: str | None = Field(default=None, description="Class the model predicted.")
+    decision: str | None = Field(default=None, description="Decision actually taken (may differ from the prediction).")
+    label: str | None = Field(default=None, description="Ground truth, often delayed.")
+    label_time: str | None = Field(default=None, description="When the ground truth became known.")
+    review: str | None = Field(default=None, description="Reviewer of the decision; null when the model decided alone.")
+    override: str | None = Field(default=None, description="True when a reviewer reversed the model.")
+    amount: str | None = Field(default=None, description="Money or impact at stake per decision.")
+    cost: str | None = Field(default=None, description="Realised cost per row, when known.")
+    segments: list[str] = Field(default_factory=list, description="Columns that define slices of the population.")
+
+    def named(self) -> dict[str, str]:
+        """Role path -> column name, for every column role that is set."""
+        out: dict[str, str] = {}
+        for role in type(self).model_fields:
+            value = getattr(self, role)
+            if isinstance(value, str):
+                out[role] = value
+            elif isinstance(value, list):
+                for i, col in enumerate(value):
+                    out[f"{role}[{i}]"] = col
+        return out
+
+
+class Threshold(Strict):
+    """Warn and fail levels for a check's statistic (the statistic above a level trips it)."""
+
+    warn: Number | None = Field(default=None, description="Statistic above this is a warning.")
+    fail: Number | None = Field(default=None, description="Statistic above this is a failure.")
+    severity: Severity | None = Field(default=None, description="error (default) or warning (never fails).")
+    enabled: bool = Field(default=True, description="false turns the check off for this scope.")
+    method: str | None = Field(default=None, description="Statistic to use, for checks that offer several.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Threshold:
+        if self.warn is not None and self.fail is not None and self.warn > self.fail:
+            raise ValueError(f"warn ({self.warn}) must not be above fail ({self.fail})")
+        return self
+
+
+class Feature(Strict):
+    type: FeatureType = Field(description="float, int, bool, category, string, datetime or date.")
+    description: str | None = Field(default=None, description="What the feature means.")
+    nullable: bool = Field(default=True, description="false means any null is a violation.")
+    max_null_share: Number | None = Field(default=None, ge=0, le=1, description="Largest acceptable null share (fail level).")
+    range: tuple[Number | None, Number | None] | None = Field(
+        default=None, description="[min, max], inclusive; null for an open end. NaN and infinities fall outside."
+    )
+    allowed: list[str | int | bool] | None = Field(default=None, description="The only values allowed (categorical).")
+    regex: str | None = Field(default=None, description="Pattern every non-null value must match in full.")
+    unique: bool = Field(default=False, description="Values must be unique.")
+    unit: str | None = Field(default=None, description="Unit of measure (EUR, seconds, km).")
+    sentinel: Any = Field(default=None, description="Value serving sends for 'unknown' (e.g. -1).")
+    importance: Importance | Number | None = Field(
+        default=None, description="high, medium, low, or a number (weights dataset-level checks)."
+    )
+    available_at: str | None = Field(default=None, description="Column with the time this feature becomes known.")
+    window: str | None = Field(default=None, description="Aggregation window of the feature (e.g. 30d).")
+    transform: str | None = Field(default=None, description="Transformation applied in training (log, standardised).")
+    checks: dict[str, Threshold] = Field(
+        default_factory=dict, description="Per-check overrides for this feature, keyed by check id."
+    )
+
+    @field_validator("range")
+    @classmethod
+    def _range_ordered(cls, value: tuple[Number | None, Number | None] | None) -> Any:
+        if value is not None and value[0] is not None and value[1] is not None and value[0] > value[1]:
+            raise ValueError(f"range minimum {value[0]} is above maximum {value[1]}")
+        return value
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
+    @field_validator("window")
+    @classmethod
+    def _window_is_duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+class Rule(Strict):
+    name: str = Field(description="Short name shown in findings.")
+    expr: str = Field(description="SQL boolean expression every row must satisfy (evaluated by polars).")
+    max_violation_share: Number = Field(default=0.0, ge=0, le=1, description="Share of violating rows tolerated.")
+    warn_violation_share: Number | None = Field(
+        default=None, ge=0, le=1, description="Share above which a warning is raised (default: any violation)."
+    )
+    severity: Severity = Field(default=Severity.error, description="error or warning.")
+    owner: Literal["data_quality", "model_behavior", "decision_impact", "governance"] = Field(
+        default="data_quality", description="Owner area of this rule's findings."
+    )
+
+
+class RowCount(Strict):
+    min: int | None = Field(default=None, ge=0, description="Fewest rows a current snapshot may have.")
+    max: int | None = Field(default=None, ge=0, description="Most rows a current snapshot may have.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RowCount:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+
+class Freshness(Strict):
+    """Age of the newest event_time at audit time."""
+
+    warn: str | None = Field(default=None, description="Age above this is a warning (e.g. 26h).")
+    fail: str | None = Field(default=None, description="Age above this is a failure (e.g. 2d).")
+
+    @field_validator("warn", "fail")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+class Dataset(Strict):
+    row_count: RowCount | None = Field(default=None, description="Bounds on the current snapshot's row count.")
+    freshness: Freshness | None = Field(default=None, description="How old the newest event may be.")
+
+
+class ConfidenceGate(Strict):
+    below: Number = Field(gt=0, le=1, description="Confidence under which a decision is weak.")
+    warn: Number | None = Field(default=None, ge=0, le=1, description="Share of weak automatic decisions that warns.")
+    fail: Number = Field(default=0.0, ge=0, le=1, description="Share of weak automatic decisions that fails.")
+
+
+class Outputs(Strict):
+    score_range: tuple[Number, Number] | None = Field(
+        default=None, description="[min, max] of the score column (default [0, 1] for classifiers)."
+    )
+    probabilities_sum_tolerance: Number = Field(
+        default=1e-6, ge=0, description="Allowed |sum of class probabilities - 1|."
+    )
+    max_violation_share: Number = Field(
+        default=0.0, ge=0, le=1, description="Share of rows with invalid outputs tolerated."
+    )
+    confidence_gate: ConfidenceGate | None = Field(
+        default=None, description="Decisions taken without review below a confidence level."
+    )
+
+    @field_validator("score_range")
+    @classmethod
+    def _ordered(cls, value: tuple[Number, Number] | None) -> Any:
+        if value is not None and value[0] > value[1]:
+            raise ValueError(f"score_range minimum {value[0]} is above maximum {value[1]}")
+        return value
+
+
+#: Sections reserved for later failure modes. Version 1 files may carry them;
+#: their content is validated by the checks that consume them.
+RESERVED_SECTIONS = (
+    "drift",
+    "skew",
+    "labels",
+    "leakage",
+    "outcomes",
+    "human_review",
+    "kill_switch",
+    "retraining",
+    "history",
+)
+
+
+class Contract(Strict):
+    """An mlaudit contract, version 1."""
+
+    version: Literal[1] = Field(description="Contract format version; always 1.")
+    model: Model
+    owners: Owners = Field(default_factory=Owners)
+    columns: Columns = Field(default_factory=Columns)
+    features: dict[str, Feature] = Field(default_factory=dict, description="Input features by column name.")
+    rules: list[Rule] = Field(default_factory=list, description="Cross-column rules as SQL expressions.")
+    dataset: Dataset = Field(default_factory=Dataset)
+    outputs: Outputs = Field(default_factory=Outputs)
+    thresholds: dict[str, Threshold] = Field(
+        default_factory=dict, description="Contract-wide overrides of check defaults, keyed by check id."
+    )
+    drift: dict[str, Any] | None = Field(default=None, description="Reserved for drift settings.")
+    skew: dict[str, Any] | None = Field(default=None, description="Reserved for training-serving skew settings.")
+    labels: dict[str, Any] | None = Field(default=None, description="Reserved for label checks.")
+    leakage: dict[str, Any] | None = Field(default=None, description="Reserved for leakage checks.")
+    outcomes: dict[str, Any] | None = Field(default=None, description="Reserved for outcome and cost checks.")
+    human_review: dict[str, Any] | None = Field(default=None, description="Reserved for human-review routing.")
+    kill_switch: dict[str, Any] | None = Field(default=None, description="Reserved for kill-switch conditions.")
+    retraining: dict[str, Any] | None = Field(default=None, description="Reserved for retraining evidence.")
+    history: dict[str, Any] | None = Field(default=None, description="Reserved for run history.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        """A section left empty by hand (`owners:` with everything commented out) means its defaults."""
+        if isinstance(data, dict):
+            optional = {"owners", "columns", "features", "rules", "dataset", "outputs", "thresholds"}
+            return {k: v for k, v in data.items() if not (k in optional and v is None)}
+        return data
+
+    def column_references(self) -> dict[str, str]:
+        """Key path -> data column, for every column the contract names."""
+        refs = {f"columns.{role}": col for role, col in self.columns.named().items()}
+        for name, feature in self.features.items():
+            refs[f"features.{name}"] = name
+            if feature.available_at:
+                refs[f"features.{name}.available_at"] = feature.available_at
+        return refs

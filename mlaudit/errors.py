@@ -1,0 +1,29 @@
+"""Exception roots, one per layer, so the CLI can map each to an exit code.
+
+Anything derived from :class:`MlauditError` is the user's to fix (exit 2) and
+is printed as one line; anything else is an internal error (exit 4).
+"""
+
+from __future__ import annotations
+
+
+class MlauditError(Exception):
+    """A problem the user can fix: bad usage, contract or data."""
+
+
+class UsageError(MlauditError):
+    """Bad command-line or API usage (conflicting options, unknown check id)."""
+
+
+class ContractError(MlauditError):
+    """The contract is invalid. Carries every problem found, each already located."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        head = self.problems[0] if self.problems else "invalid contract"
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        super().__init__(head + more)
+
+
+class DataError(MlauditError):
+    """A snapshot cannot be read or does not fit the contract's schema."""

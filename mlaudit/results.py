@@ -1,0 +1,173 @@
+"""Check results and the audit result: the single place verdicts and exit codes are decided.
+
+Formatters and the CLI read an :class:`AuditResult`; they never decide anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+from typing import Any
+
+
+class Status(str, Enum):
+    """Outcome of one check on one column (or the dataset)."""
+
+    passed = "pass"
+    warn = "warn"
+    fail = "fail"
+    skipped = "skipped"
+    error = "error"
+
+
+class FailureMode(str, Enum):
+    """What kind of production failure a check guards against (report sections, in order)."""
+
+    validation = "validation"
+    data_drift = "data_drift"
+    training_serving_skew = "training_serving_skew"
+    label_inconsistency = "label_inconsistency"
+    feature_leakage = "feature_leakage"
+    metric_blindness = "metric_blindness"
+    human_authority = "human_authority"
+    lifecycle_ownership = "lifecycle_ownership"
+    monitoring = "monitoring"
+
+
+class OwnerArea(str, Enum):
+    """Who must act on a finding."""
+
+    data_quality = "data_quality"
+    model_behavior = "model_behavior"
+    decision_impact = "decision_impact"
+    governance = "governance"
+
+
+class Verdict(str, Enum):
+    passed = "pass"
+    warn = "warn"
+    fail = "fail"
+    error = "error"
+    disable = "disable"
+
+
+class FailOn(str, Enum):
+    """Which findings fail the gate (exit code 1)."""
+
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+class ExitCode(IntEnum):
+    """Documented process exit codes."""
+
+    OK = 0
+    GATE_FAILED = 1
+    CANNOT_AUDIT = 2
+    KILL_SWITCH = 3
+    INTERNAL_ERROR = 4
+
+
+FAILURE_MODE_ORDER = {m: i for i, m in enumerate(FailureMode)}
+STATUS_RANK = {Status.passed: 0, Status.skipped: 0, Status.warn: 1, Status.fail: 2, Status.error: 3}
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The team that must act on a finding; `team` is None when the contract names nobody."""
+
+    area: OwnerArea
+    team: str | None = None
+    contact: str | None = None
+
+    def label(self) -> str:
+        return f"{self.team} ({self.area.value})" if self.team else f"unassigned ({self.area.value})"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One evaluated check. `value` is the statistic; `threshold` the fail level it is held to."""
+
+    check: str
+    failure_mode: FailureMode
+    status: Status
+    severity: str
+    owner: Owner
+    message: str
+    column: str | None = None
+    statistic: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    warn_threshold: float | None = None
+    count: int | None = None
+    total: int | None = None
+    examples: tuple[Any, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> tuple[int, str, str]:
+        return (FAILURE_MODE_ORDER[self.failure_mode], self.check, self.column or "")
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """What was audited: enough to tell later whether the same data was used."""
+
+    role: str
+    source: str
+    files: int
+    rows: int | None
+    columns: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything a report needs; the verdict and exit code are derived here only."""
+
+    tool_version: str
+    contract_path: str
+    contract_sha256: str
+    model_name: str
+    model_version: str | None
+    started_at: str
+    as_of: str
+    inputs: tuple[InputInfo, ...]
+    options: dict[str, Any]
+    timings: dict[str, float]
+    results: tuple[CheckResult, ...]
+    fail_on: FailOn = FailOn.error
+    notes: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> Verdict:
+        worst = max((STATUS_RANK[r.status] for r in self.results), default=0)
+        return {0: Verdict.passed, 1: Verdict.warn, 2: Verdict.fail, 3: Verdict.error}[worst]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 passed; 1 gate failed. A check in error state always fails the gate."""
+        verdict = self.verdict
+        if verdict is Verdict.disable:
+            return ExitCode.KILL_SWITCH
+        if verdict is Verdict.error:
+            return ExitCode.GATE_FAILED
+        if self.fail_on is FailOn.never:
+            return ExitCode.OK
+        if verdict is Verdict.fail or (verdict is Verdict.warn and self.fail_on is FailOn.warning):
+            return ExitCode.GATE_FAILED
+        return ExitCode.OK
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """failure mode -> status -> number of results (only modes that have results)."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.results:
+            row = out.setdefault(r.failure_mode.value, {s.value: 0 for s in Status})
+            row[r.status.value] += 1
+        return out
+
+    def findings(self) -> list[CheckResult]:
+        """Results that need a person: error, fail, then warn."""
+        bad = [r for r in self.results if r.status in (Status.error, Status.fail, Status.warn)]
+        return sorted(bad, key=lambda r: (-STATUS_RANK[r.status], r.sort_key))
