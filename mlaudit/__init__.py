@@ -4,9 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from mlaudit.api import Clock, audit  # noqa: E402
-from mlaudit.contract.loader import LoadedContract, load_contract  # noqa: E402
-from mlaudit.results import AuditResult, CheckResult, ExitCode, FailOn, Status  # noqa: E402
+from mlaudit.api import Clock, audit
+from mlaudit.contract.loader import LoadedContract, load_contract
+from mlaudit.results import AuditResult, CheckResult, ExitCode, FailOn, Status
 
 __all__ = [
     "AuditResult",

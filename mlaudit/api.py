@@ -36,7 +36,7 @@ class Clock:
 
 
 def _load(source: ContractSource) -> LoadedContract:
-    return source if isinstance(source, LoadedContract) else load_contract(source)
+    return source if isinstance(source, LoadedContract) else load_contract(os.fspath(source))
 
 
 def _collect(frame: pl.LazyFrame, planned: Sequence[Planned], role: str) -> list[dict[str, Any]]:
@@ -55,8 +55,8 @@ def _collect(frame: pl.LazyFrame, planned: Sequence[Planned], role: str) -> list
             raise DataError("outcomes: the id column is repeated; each prediction may have one outcome") from None
         raise DataError(f"{role} snapshot: could not be read or computed ({reason})") from None
     for key, value in row.items():
-        i, name = key.split("\x1f", 1)
-        values[int(i)][name] = value
+        index, name = key.split("\x1f", 1)
+        values[int(index)][name] = value
     return values
 
 
@@ -109,7 +109,8 @@ def audit(
     timings["scan"] = clock.timer() - t
 
     say("planning checks")
-    ctx = Context(contract=loaded.contract, current_schema=cur.schema, reference_schema=ref.schema, as_of=as_of)
+    ctx = Context(contract=loaded.contract, current_schema=cur.schema, reference_schema=ref.schema, as_of=as_of,
+                  partition_columns=frozenset(cur.partition_columns))
     planned: list[Planned] = []
     for entry in selected:
         planned += entry.plan(ctx)

@@ -118,6 +118,8 @@ def audit(
     outcomes: Annotated[str | None, typer.Option(
         "--outcomes", help="Delayed outcomes (Parquet), joined to --current on the id column.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+    markdown_path: Annotated[Path | None, typer.Option(
+        "--markdown", help="Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set).")] = None,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Findings that fail the gate (exit 1).",
                                             case_sensitive=False)] = FailOn.error,
     only: Annotated[list[str] | None, typer.Option(
@@ -133,10 +135,11 @@ def audit(
     """Run the audit and exit with a code a cron job or CI pipeline can gate on."""
     from mlaudit import api
     from mlaudit.report import json as json_report
-    from mlaudit.report import terminal
+    from mlaudit.report import markdown, terminal
 
     def run() -> int:
         _check_output(json_path, "--json")
+        _check_output(markdown_path, "--markdown")
         when = _parse_as_of(as_of)
         err = Console(stderr=True)
         show_progress = not quiet and err.is_terminal
@@ -150,6 +153,13 @@ def audit(
                                fail_on=fail_on, as_of=when)
         if json_path is not None:
             _write_atomic(json_path, json_report.render(result))
+        if markdown_path is not None:
+            summary = markdown.render(result)
+            _write_atomic(markdown_path, summary)
+            step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+            if step_summary:
+                with open(step_summary, "a", encoding="utf-8") as fh:
+                    fh.write(summary)
         if not quiet:
             terminal.print_report(result, Console(highlight=False), verbose=verbose)
             if verbose:

@@ -35,6 +35,7 @@ class Snapshot:
     files: tuple[str, ...]
     rows: int | None
     fingerprint: str
+    partition_columns: tuple[str, ...] = ()
 
     def info(self) -> InputInfo:
         return InputInfo(role=self.role, source=self.source, files=len(self.files), rows=self.rows,
@@ -60,10 +61,11 @@ def _resolve(source: str, role: str) -> tuple[list[Path], bool]:
     raise DataError(f"{role} snapshot: {source} not found; give a Parquet file, a folder or a glob")
 
 
-def _footer(path: Path, role: str) -> tuple[int, bytes]:
-    """(row count, footer bytes) of a Parquet file; DataError if it is not readable Parquet."""
+def _footer(path: Path, role: str) -> tuple[int, bytes, list[str]]:
+    """(row count, footer bytes, column names) of a Parquet file; DataError if it is not readable Parquet."""
     try:
         meta = pq.read_metadata(path)
+        names = list(meta.schema.to_arrow_schema().names)
         size = path.stat().st_size
         with path.open("rb") as fh:
             fh.seek(max(0, size - 8))
@@ -75,7 +77,7 @@ def _footer(path: Path, role: str) -> tuple[int, bytes]:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{role} snapshot: {path} is not a readable Parquet file ({reason}); "
                         "re-export it or remove it from the input") from None
-    return int(meta.num_rows), footer
+    return int(meta.num_rows), footer, names
 
 
 def scan(source: str | os.PathLike[str], role: str) -> Snapshot:
@@ -84,8 +86,10 @@ def scan(source: str | os.PathLike[str], role: str) -> Snapshot:
     files, hive = _resolve(text, role)
     digest = hashlib.sha256()
     rows = 0
+    stored: set[str] = set()
     for f in files:
-        n, footer = _footer(f, role)
+        n, footer, names = _footer(f, role)
+        stored.update(names)
         rows += n
         digest.update(f.name.encode() + b"\0" + str(f.stat().st_size).encode() + b"\0" + footer)
     try:
@@ -97,7 +101,8 @@ def scan(source: str | os.PathLike[str], role: str) -> Snapshot:
                         "must share a schema") from None
     return Snapshot(role=role, source=text, frame=frame, schema=schema,
                     files=tuple(str(f) for f in files), rows=rows,
-                    fingerprint="sha256:" + digest.hexdigest())
+                    fingerprint="sha256:" + digest.hexdigest(),
+                    partition_columns=tuple(c for c in schema if c not in stored))
 
 
 def from_frame(data: Any, role: str) -> Snapshot:
@@ -140,4 +145,4 @@ def join_outcomes(current: Snapshot, outcomes: Snapshot, id_col: str | None) -> 
     schema = dict(frame.collect_schema())
     return Snapshot(role="current", source=f"{current.source} + outcomes {outcomes.source}", frame=frame,
                     schema=schema, files=current.files, rows=current.rows,
-                    fingerprint=current.fingerprint)
+                    fingerprint=current.fingerprint, partition_columns=current.partition_columns)

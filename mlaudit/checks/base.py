@@ -78,6 +78,7 @@ class Context:
     current_schema: Mapping[str, pl.DataType]
     reference_schema: Mapping[str, pl.DataType]
     as_of: dt.datetime
+    partition_columns: frozenset[str] = frozenset()
 
     def levels(self, spec: CheckSpec, feature: str | None = None, base: Threshold | None = None) -> Levels:
         """Defaults < contract-wide `thresholds` < `base` (from a feature's own keys) < per-feature override."""

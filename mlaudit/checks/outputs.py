@@ -86,8 +86,7 @@ def plan_probability_sum(ctx: Context) -> list[Planned]:
     total = pl.sum_horizontal([pl.col(p) for p in probs])
     bad = (total - 1.0).abs() > tol
     bad = bad | total.is_nan() | pl.any_horizontal([pl.col(p).is_null() for p in probs])
-    return [_share_check(PROBABILITY_SUM, ctx, None, bad, f"have probabilities not summing to 1 (±{tol:g})",  # type: ignore[arg-type]
-                         levels)]
+    return [_share_check(PROBABILITY_SUM, ctx, None, bad, f"have probabilities not summing to 1 (±{tol:g})", levels)]
 
 
 def plan_confidence_gate(ctx: Context) -> list[Planned]:

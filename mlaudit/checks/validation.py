@@ -1,9 +1,11 @@
 """Input sanity on the current snapshot: schema, nulls, ranges, allowed values, patterns,
 uniqueness, row count, freshness and cross-column rules.
 
-Missing values are nulls and, for float columns, NaN: pipelines built on pandas
-write NaN for "unknown", and counting only nulls would hide them. Infinities
-are values, and fall outside any finite range.
+Missing values are nulls, NaN in float columns (pipelines built on pandas
+write NaN for "unknown", and counting only nulls would hide them), and the
+feature's declared `sentinel` (the value serving sends for "unknown"): they
+count toward the null share and are not range, allowed-value or pattern
+violations. Infinities are values, and fall outside any finite range.
 """
 
 from __future__ import annotations
@@ -87,10 +89,20 @@ def _rows() -> dict[str, pl.Expr]:
     return {_ROWS: pl.len()}
 
 
-def missing_expr(name: str, dtype: pl.DataType) -> pl.Expr:
-    """Null, or NaN for float columns."""
+def missing_expr(name: str, dtype: pl.DataType, sentinel: Any = None) -> pl.Expr:
+    """Null, NaN for float columns, or the declared sentinel value."""
     col = pl.col(name)
-    return col.is_null() | col.is_nan() if dtype.is_float() else col.is_null()
+    missing = col.is_null() | col.is_nan() if dtype.is_float() else col.is_null()
+    if sentinel is not None:
+        numeric = isinstance(sentinel, int | float) and not isinstance(sentinel, bool)
+        is_sentinel = col == sentinel if numeric and dtype.is_numeric() else col.cast(pl.String) == _as_text(sentinel)
+        missing = missing | is_sentinel.fill_null(False)
+    return missing
+
+
+def _missing(ctx: Context, name: str) -> pl.Expr:
+    feature = ctx.contract.features.get(name)
+    return missing_expr(name, ctx.current_schema[name], feature.sentinel if feature else None)
 
 
 def _present(ctx: Context, name: str) -> bool:
@@ -124,7 +136,7 @@ def plan_schema(ctx: Context) -> list[Planned]:
             res = result(SCHEMA, ctx, Status.passed, f"column '{name}' present with a compatible type",
                          column=name, value=0.0)
         out.append(Planned(column=name, ready=res))
-    known = set(declared) | set(ctx.reference_schema)
+    known = set(declared) | set(ctx.reference_schema) | ctx.partition_columns
     for role in ("label", "label_time"):
         col = getattr(c.columns, role)
         if col:
@@ -141,7 +153,7 @@ def plan_schema(ctx: Context) -> list[Planned]:
 def _share_check(
     spec: CheckSpec,
     ctx: Context,
-    name: str,
+    name: str | None,
     violated: pl.Expr,
     what: str,
     levels: Levels,
@@ -180,8 +192,9 @@ def plan_null_share(ctx: Context) -> list[Planned]:
         if not _present(ctx, name):
             out.append(skipped(NULL_SHARE, ctx, "column missing from the current snapshot", name))
             continue
-        violated = missing_expr(name, ctx.current_schema[name])
-        out.append(_share_check(NULL_SHARE, ctx, name, violated, "are missing", levels))
+        violated = _missing(ctx, name)
+        what = "are missing" + (f" (null or the sentinel {f.sentinel!r})" if f.sentinel is not None else "")
+        out.append(_share_check(NULL_SHARE, ctx, name, violated, what, levels))
     return out
 
 
@@ -196,7 +209,7 @@ def plan_range(ctx: Context) -> list[Planned]:
             continue
         lo, hi = f.range
         col = pl.col(name)
-        usable = col.is_not_null() & ~col.is_nan() if ctx.current_schema[name].is_float() else col.is_not_null()
+        usable = ~_missing(ctx, name)
         outside = pl.lit(False)
         if lo is not None:
             outside = outside | (col < lo)
@@ -229,7 +242,7 @@ def plan_allowed(ctx: Context) -> list[Planned]:
             out.append(skipped(ALLOWED, ctx, "column missing from the current snapshot", name))
             continue
         as_text = pl.col(name).cast(pl.String)
-        violated = as_text.is_not_null() & ~as_text.is_in([_as_text(v) for v in f.allowed])
+        violated = ~_missing(ctx, name) & ~as_text.is_in([_as_text(v) for v in f.allowed])
         extra = {"seen": as_text.filter(violated).unique().sort().head(5).implode()}
         out.append(_share_check(
             ALLOWED, ctx, name, violated, "hold values outside the allowed list", levels, extra,
@@ -248,7 +261,7 @@ def plan_regex(ctx: Context) -> list[Planned]:
             out.append(skipped(REGEX, ctx, "column missing from the current snapshot", name))
             continue
         text = pl.col(name).cast(pl.String)
-        violated = text.is_not_null() & ~text.str.contains(f"^(?:{f.regex})$")
+        violated = ~_missing(ctx, name) & ~text.str.contains(f"^(?:{f.regex})$")
         out.append(_share_check(REGEX, ctx, name, violated, f"do not match /{f.regex}/", levels))
     return out
 
@@ -268,10 +281,11 @@ def plan_unique(ctx: Context) -> list[Planned]:
             continue
         col = pl.col(name)
         violated = col.is_not_null() & col.is_duplicated()
-        extra = {"distinct": col.filter(violated).n_unique()}
+        extra = {"distinct": col.filter(violated).n_unique(),
+                 "repeated": col.filter(violated).unique(maintain_order=True).head(5).implode()}
         out.append(_share_check(
             UNIQUE, ctx, name, violated, "share a value with another row", levels, extra,
-            lambda v: f" ({v['distinct']:,} repeated values)",
+            lambda v: f" ({v['distinct']:,} repeated values, e.g. {', '.join(str(x) for x in v['repeated'])})",
         ))
     return out
 
@@ -308,7 +322,9 @@ def plan_freshness(ctx: Context) -> list[Planned]:
         return [skipped(FRESHNESS, ctx, "columns.event_time is not set in the contract")]
     if col not in ctx.current_schema or not dtypes.matches(FeatureType.datetime, ctx.current_schema[col]):
         return [skipped(FRESHNESS, ctx, f"event time column '{col}' missing or not a timestamp", col)]
-    hours = lambda s: parse_duration(s).total_seconds() / 3600 if s else None  # noqa: E731
+    def hours(text: str | None) -> float | None:
+        return parse_duration(text).total_seconds() / 3600 if text else None
+
     levels = Levels(warn=hours(cfg.warn), fail=hours(cfg.fail), severity=ctx.levels(FRESHNESS).severity)
     dtype = ctx.current_schema[col]
     as_of = ctx.as_of

@@ -70,8 +70,8 @@ def _nice(x: float, up: bool, integer: bool) -> float | int:
         return int(math.ceil(x) if up else math.floor(x))
     if x == 0 or not math.isfinite(x):
         return 0.0 if x == 0 else x
-    step = 10 ** (math.floor(math.log10(abs(x))) - 2)
-    return (math.ceil(x / step) if up else math.floor(x / step)) * step
+    step = 10.0 ** (math.floor(math.log10(abs(x))) - 2)
+    return float((math.ceil(x / step) if up else math.floor(x / step)) * step)
 
 
 def _fmt(x: float | int) -> str:
@@ -199,7 +199,7 @@ def _outside_shares(frame: pl.LazyFrame, ranges: dict[str, tuple[float | int, fl
 
 
 def _round_up(x: float, digits: int = 3) -> float:
-    return math.ceil(x * 10**digits) / 10**digits
+    return float(math.ceil(x * 10**digits) / 10**digits)
 
 
 def infer_contract(source: str, name: str | None = None) -> str:
@@ -266,7 +266,8 @@ def infer_contract(source: str, name: str | None = None) -> str:
             if share > 0:
                 warn = _round_up(share * 1.5, 4)
                 lines.append(f"    checks:  # {share:.4%} of reference rows fall outside the range")
-                lines.append(f"      validation.range: {{warn: {warn:g}, fail: {max(0.01, _round_up(3 * share, 4)):g}}}")
+                fail = max(0.01, _round_up(3 * share, 4))
+                lines.append(f"      validation.range: {{warn: {warn:g}, fail: {fail:g}}}")
         if ftype == "category":
             lines.append(f"    allowed: [{', '.join(_q(str(v)) for v in p.values)}]")
         if ftype == "string" and p.distinct == p.rows and p.nulls == 0:

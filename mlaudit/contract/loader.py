@@ -168,6 +168,13 @@ def _semantic_problems(contract: Contract, where: typing.Callable[[KeyPath], str
             pl.sql_expr(rule.expr)
         except Exception as exc:  # polars raises several error types for bad SQL
             problems.append(f"{where(('rules', i, 'expr'))}: SQL expression does not parse: {exc}")
+    for name, feature in contract.features.items():
+        if feature.regex is not None:
+            try:  # polars uses Rust's regex engine, which lacks look-around and backreferences
+                pl.select(pl.lit("").str.contains(f"^(?:{feature.regex})$"))
+            except pl.exceptions.PolarsError as exc:
+                problems.append(f"{where(('features', name, 'regex'))}: regular expression not supported: "
+                                f"{str(exc).splitlines()[0]}; avoid look-around and backreferences")
     scopes: list[tuple[KeyPath, dict[str, Any]]] = [(("thresholds",), contract.thresholds)]
     scopes += [(("features", n, "checks"), f.checks) for n, f in contract.features.items()]
     for path, overrides in scopes:

@@ -98,7 +98,9 @@ class Columns(Strict):
     id: str | None = Field(default=None, description="Unique id of a prediction; joins delayed outcomes.")
     entity: str | None = Field(default=None, description="Id of the entity (customer, account) when distinct from id.")
     event_time: str | None = Field(default=None, description="When the prediction was made.")
-    score: str | None = Field(default=None, description="Predicted probability of the positive class, or regression output.")
+    score: str | None = Field(
+        default=None, description="Predicted probability of the positive class, or regression output."
+    )
     probabilities: list[str] | None = Field(
         default=None, description="Per-class probability columns (multiclass), in model.classes order."
     )
@@ -145,7 +147,9 @@ class Feature(Strict):
     type: FeatureType = Field(description="float, int, bool, category, string, datetime or date.")
     description: str | None = Field(default=None, description="What the feature means.")
     nullable: bool = Field(default=True, description="false means any null is a violation.")
-    max_null_share: Number | None = Field(default=None, ge=0, le=1, description="Largest acceptable null share (fail level).")
+    max_null_share: Number | None = Field(
+        default=None, ge=0, le=1, description="Largest acceptable null share (fail level)."
+    )
     range: tuple[Number | None, Number | None] | None = Field(
         default=None, description="[min, max], inclusive; null for an open end. NaN and infinities fall outside."
     )

@@ -65,7 +65,16 @@ def print_report(result: AuditResult, console: Console, verbose: bool = False) -
 
     findings = result.findings()
     shown = findings + ([r for r in result.results if r.status is Status.skipped] if verbose else [])
-    if shown:
+    if shown and console.width < 100:
+        console.print()
+        for r in shown:
+            line = Text.assemble(_status(r.status), " ", (r.check, "bold"),
+                                 f" {r.column}" if r.column else "", f"  {_value(r)}" if _value(r) else "")
+            console.print(line)
+            console.print(Text(f"  {r.message}"))
+            examples = f"  e.g. {', '.join(str(e) for e in r.examples[:3])} · " if r.examples else "  "
+            console.print(Text(f"{examples}owner: {r.owner.label()}", style="dim"))
+    elif shown:
         table = Table(show_edge=False, header_style="bold", pad_edge=False, expand=False)
         table.add_column("status", no_wrap=True)
         table.add_column("check", no_wrap=True)

@@ -1,0 +1,56 @@
+"""Shared fixtures: tiny hand-made snapshots and contracts written to a temp folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from mlaudit import Clock
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+FIXED_NOW = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def fixed_clock() -> Clock:
+    """A clock that always says FIXED_NOW and whose timer never advances."""
+    return Clock(now=lambda: FIXED_NOW, timer=lambda: 0.0)
+
+
+@pytest.fixture
+def write_parquet(tmp_path: Path) -> Callable[..., Path]:
+    """write_parquet(name, {col: values}) -> path of a Parquet file under tmp_path."""
+
+    def write(name: str, data: dict[str, Any] | pl.DataFrame) -> Path:
+        frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(path)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def write_contract(tmp_path: Path) -> Callable[[str], Path]:
+    """write_contract(yaml_text) -> path; the text is dedented."""
+
+    def write(text: str, name: str = "contract.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
