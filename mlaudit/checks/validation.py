@@ -17,6 +17,7 @@ import polars as pl
 
 from mlaudit import dtypes
 from mlaudit.checks.base import (
+    MAX_EXAMPLES,
     CheckSpec,
     Context,
     Levels,
@@ -159,9 +160,11 @@ def _share_check(
     levels: Levels,
     extra: Mapping[str, pl.Expr] | None = None,
     describe_extra: Any = None,
+    examples: pl.Expr | None = None,
 ) -> Planned:
-    """Generic 'share of rows where `violated` holds' check with examples."""
-    requests = {**_rows(), "n": violated.fill_null(False).sum(), "ex": ctx.examples(violated)}
+    """Generic 'share of rows where `violated` holds' check with examples (ids of violating rows by default)."""
+    ex = ctx.examples(violated) if examples is None else examples
+    requests = {**_rows(), "n": violated.fill_null(False).sum(), "ex": ex}
     requests.update(extra or {})
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
@@ -220,9 +223,14 @@ def plan_range(ctx: Context) -> list[Planned]:
         shown = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
         out.append(_share_check(
             RANGE, ctx, name, violated, f"fall outside {shown}", levels, extra,
-            lambda v: f" (observed min {v['min']}, max {v['max']})",
+            lambda v: f" (observed min {_num(v['min'])}, max {_num(v['max'])})",
         ))
     return out
+
+
+def _num(value: Any) -> str:
+    """A number for messages: 6 significant digits for floats."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def _as_text(value: Any) -> str:
@@ -281,11 +289,11 @@ def plan_unique(ctx: Context) -> list[Planned]:
             continue
         col = pl.col(name)
         violated = col.is_not_null() & col.is_duplicated()
-        extra = {"distinct": col.filter(violated).n_unique(),
-                 "repeated": col.filter(violated).unique(maintain_order=True).head(5).implode()}
+        extra = {"distinct": col.filter(violated).n_unique()}
+        repeated = col.filter(violated).unique(maintain_order=True).head(MAX_EXAMPLES).implode()
         out.append(_share_check(
             UNIQUE, ctx, name, violated, "share a value with another row", levels, extra,
-            lambda v: f" ({v['distinct']:,} repeated values, e.g. {', '.join(str(x) for x in v['repeated'])})",
+            lambda v: f" ({v['distinct']:,} distinct values repeated)", examples=repeated,
         ))
     return out
 
@@ -342,7 +350,9 @@ def plan_freshness(ctx: Context) -> list[Planned]:
             newest = dt.datetime(newest.year, newest.month, newest.day, tzinfo=as_of.tzinfo)
         age = (as_of - newest).total_seconds() / 3600
         status = levels.grade(age)
-        msg = f"newest event at {newest.isoformat()} is {age:,.1f} h old at {as_of.isoformat()}"
+        limits = ", ".join(f"{word} above {level:g} h" for word, level in (("fail", levels.fail), ("warn", levels.warn))
+                           if level is not None)
+        msg = f"newest event at {newest.isoformat()} is {age:,.1f} h old at {as_of.isoformat()}; {limits}"
         return result(FRESHNESS, ctx, status, msg, column=col, value=age, levels=levels,
                       newest=newest.isoformat())
 

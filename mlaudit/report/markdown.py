@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlaudit.report.common import display_value, examples_text
 from mlaudit.report.templating import environment
 from mlaudit.results import AuditResult, Status
 
@@ -19,4 +20,6 @@ def render(result: AuditResult, max_findings: int = 50) -> str:
         findings=findings[:max_findings],
         hidden=max(0, len(findings) - max_findings),
         icon=_ICON,
+        value=display_value,
+        examples=examples_text,
     )

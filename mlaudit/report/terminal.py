@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mlaudit.results import AuditResult, CheckResult, Status, Verdict
+from mlaudit.report.common import display_value, examples_text
+from mlaudit.results import AuditResult, Status, Verdict
 
 _STYLE = {
     Status.passed: ("ok", "green"),
@@ -33,14 +34,6 @@ _VERDICT = {
 def _status(status: Status) -> Text:
     word, style = _STYLE[status]
     return Text(word, style=style)
-
-
-def _value(r: CheckResult) -> str:
-    if r.value is None:
-        return ""
-    if r.statistic and r.statistic.endswith("share"):
-        return f"{r.value:.2%}" if r.value >= 0.0001 or r.value == 0 else f"{r.value:.4%}"
-    return f"{r.value:,.4g}"
 
 
 def print_report(result: AuditResult, console: Console, verbose: bool = False) -> None:
@@ -65,29 +58,15 @@ def print_report(result: AuditResult, console: Console, verbose: bool = False) -
 
     findings = result.findings()
     shown = findings + ([r for r in result.results if r.status is Status.skipped] if verbose else [])
-    if shown and console.width < 100:
+    if shown:
         console.print()
-        for r in shown:
-            line = Text.assemble(_status(r.status), " ", (r.check, "bold"),
-                                 f" {r.column}" if r.column else "", f"  {_value(r)}" if _value(r) else "")
-            console.print(line)
-            console.print(Text(f"  {r.message}"))
-            examples = f"  e.g. {', '.join(str(e) for e in r.examples[:3])} · " if r.examples else "  "
-            console.print(Text(f"{examples}owner: {r.owner.label()}", style="dim"))
-    elif shown:
-        table = Table(show_edge=False, header_style="bold", pad_edge=False, expand=False)
-        table.add_column("status", no_wrap=True)
-        table.add_column("check", no_wrap=True)
-        table.add_column("column", overflow="fold")
-        table.add_column("value", justify="right", no_wrap=True)
-        table.add_column("owner", overflow="fold")
-        table.add_column("finding", overflow="fold", ratio=1)
-        for r in shown:
-            examples = f" e.g. {', '.join(str(e) for e in r.examples[:3])}" if r.examples else ""
-            table.add_row(_status(r.status), Text(r.check), Text(r.column or ""), Text(_value(r)),
-                          Text(r.owner.label()), Text(r.message + examples))
-        console.print()
-        console.print(table)
+    for r in shown:
+        value = display_value(r)
+        console.print(Text.assemble(_status(r.status), " ", (r.check, "bold"), f"  {r.column}" if r.column else "",
+                                    f"  {value}" if value else ""))
+        console.print(Text(f"  {r.message}"))
+        tail = " · ".join(x for x in (examples_text(r), f"owner: {r.owner.label()}") if x)
+        console.print(Text(f"  {tail}", style="dim"))
     for note in result.notes:
         console.print(Text(f"note: {note}", style="dim"))
 
