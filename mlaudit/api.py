@@ -21,6 +21,7 @@ from mlaudit.checks.base import Context, Planned
 from mlaudit.checks.registry import REGISTRY
 from mlaudit.contract.compat import problems_against
 from mlaudit.contract.loader import LoadedContract, load_contract
+from mlaudit.contract.model import RESERVED_SECTIONS
 from mlaudit.errors import ContractError, DataError
 from mlaudit.results import AuditResult, CheckResult, FailOn
 
@@ -137,8 +138,7 @@ def audit(
     timings["total"] = clock.timer() - t0
     notes = tuple(
         f"contract section '{name}' is not evaluated by mlaudit {__version__} yet"
-        for name in ("drift", "skew", "labels", "leakage", "outcomes", "human_review", "kill_switch",
-                     "retraining", "history")
+        for name in RESERVED_SECTIONS
         if getattr(loaded.contract, name) is not None
     )
     inputs = [ref.info(), cur.info()] + ([out.info()] if out is not None else [])

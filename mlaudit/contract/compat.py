@@ -38,8 +38,7 @@ def problems_against(loaded: LoadedContract, schemas: Mapping[str, Schema], refe
         for k, v in schema.items():
             union.setdefault(k, v)
     names = " or ".join(schemas)
-    for key, col in contract.column_references().items():
-        path = tuple(int(p) if p.isdigit() else p for p in key.replace("[", ".").replace("]", "").split("."))
+    for path, col in contract.column_references():
         if col not in union:
             problems.append(f"{loaded.where(path)}: column '{col}' is not in the {names} snapshot"
                             f"{_suggest(col, union)}")

@@ -192,7 +192,9 @@ def _outside_shares(frame: pl.LazyFrame, ranges: dict[str, tuple[float | int, fl
     if not ranges:
         return {}
     exprs = [pl.len().alias("__rows")]
-    exprs += [((pl.col(n) < lo) | (pl.col(n) > hi)).fill_null(False).sum().alias(n) for n, (lo, hi) in ranges.items()]
+    # NaN sorts above every number in polars; it is missing (null_share), not out of range
+    exprs += [(((pl.col(n) < lo) | (pl.col(n) > hi)) & pl.col(n).is_not_nan()).fill_null(False).sum().alias(n)
+              for n, (lo, hi) in ranges.items()]
     row = frame.select(exprs).collect().row(0, named=True)
     rows = max(int(row.pop("__rows")), 1)
     return {n: int(v) / rows for n, v in row.items()}
@@ -210,8 +212,8 @@ def infer_contract(source: str, name: str | None = None) -> str:
     by_name = {p.name: p for p in profiles}
     label = by_name.get(roles.get("label", ""))
     task, classes = _task(label)
-    non_features = {roles.get(r) for r in ("id", "event_time", "score", "label", "label_time", "decision",
-                                           "review", "override")}
+    non_features = {roles.get(r) for r in ("id", "entity", "event_time", "score", "label", "label_time",
+                                           "decision", "review", "override")}
     model_name = name or Path(source.rstrip("/")).stem.split("*")[0] or "model"
 
     lines = [

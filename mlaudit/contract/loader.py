@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,11 +129,36 @@ def _model_at(root: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
     return None
 
 
-def _pydantic_problems(exc: ValidationError, file: str, marks: dict[KeyPath, tuple[int, int]]) -> list[str]:
+def _data_path(data: Any, loc: tuple[Any, ...], keep_last: bool) -> KeyPath:
+    """The part of a pydantic error location that exists in the data.
+
+    Pydantic adds the names of union members ('str', 'int', 'str-enum[...]') to
+    locations; they are not keys of the file and would point nowhere.
+    """
+    path: list[str | int] = []
+    current = data
+    for i, part in enumerate(loc):
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
+            current = current[part]
+            path.append(part)
+        elif keep_last and i == len(loc) - 1 and isinstance(part, str | int):
+            path.append(part)
+    return tuple(path)
+
+
+def _pydantic_problems(
+    exc: ValidationError, file: str, marks: dict[KeyPath, tuple[int, int]], data: Any
+) -> list[str]:
     problems = []
+    seen: set[KeyPath] = set()
     for err in exc.errors(include_url=False):
-        loc: KeyPath = tuple(p for p in err["loc"] if isinstance(p, str | int))
         kind = err["type"]
+        loc = _data_path(data, tuple(err["loc"]), keep_last=kind == "missing")
+        if loc in seen:  # one problem per place: pydantic reports once per union member
+            continue
+        seen.add(loc)
         where = _where(file, marks, loc)
         if kind == "extra_forbidden":
             parent = _model_at(Contract, loc[:-1])
@@ -147,42 +173,58 @@ def _pydantic_problems(exc: ValidationError, file: str, marks: dict[KeyPath, tup
             shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
             msg = str(err["msg"]).removeprefix("Value error, ")
             problems.append(f"{where}: {msg}{shown}")
-    # pydantic reports one error per union member; keep the first per location
-    seen: set[str] = set()
-    unique = []
-    for p in problems:
-        key = p.split(": ", 1)[0]
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
+    return problems
 
 
-def _semantic_problems(contract: Contract, where: typing.Callable[[KeyPath], str]) -> list[str]:
-    """Checks pydantic cannot express: SQL that parses, check ids that exist."""
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], str]) -> list[str]:
+    """Checks pydantic cannot express, run on the raw values so they are reported even when
+    other parts of the file are invalid: SQL that parses, regexes polars accepts, check ids that exist."""
     from mlaudit.checks.registry import REGISTRY
 
     problems = []
-    for i, rule in enumerate(contract.rules):
-        try:
-            pl.sql_expr(rule.expr)
-        except Exception as exc:  # polars raises several error types for bad SQL
-            problems.append(f"{where(('rules', i, 'expr'))}: SQL expression does not parse: {exc}")
-    for name, feature in contract.features.items():
-        if feature.regex is not None:
+    rules = data.get("rules")
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        expr = _mapping(rule).get("expr")
+        if isinstance(expr, str):
+            try:
+                pl.sql_expr(expr)
+            except Exception as exc:  # polars raises several error types for bad SQL
+                problems.append(f"{where(('rules', i, 'expr'))}: SQL expression does not parse: {exc}")
+    features = _mapping(data.get("features"))
+    for name, feature in features.items():
+        regex = _mapping(feature).get("regex")
+        if isinstance(regex, str) and _python_regex_ok(regex):  # else the model reports it
             try:  # polars uses Rust's regex engine, which lacks look-around and backreferences
-                pl.select(pl.lit("").str.contains(f"^(?:{feature.regex})$"))
+                pl.select(pl.lit("").str.contains(f"^(?:{regex})$"))
             except pl.exceptions.PolarsError as exc:
                 problems.append(f"{where(('features', name, 'regex'))}: regular expression not supported: "
                                 f"{str(exc).splitlines()[0]}; avoid look-around and backreferences")
-    scopes: list[tuple[KeyPath, dict[str, Any]]] = [(("thresholds",), contract.thresholds)]
-    scopes += [(("features", n, "checks"), f.checks) for n, f in contract.features.items()]
+    scopes: list[tuple[KeyPath, dict[Any, Any]]] = [(("thresholds",), _mapping(data.get("thresholds")))]
+    scopes += [(("features", n, "checks"), _mapping(_mapping(f).get("checks"))) for n, f in features.items()]
     for path, overrides in scopes:
         for check_id in overrides:
-            if check_id not in REGISTRY.ids():
-                hint = difflib.get_close_matches(check_id, REGISTRY.ids(), n=1, cutoff=0.6)
+            if str(check_id) not in REGISTRY.ids():
+                hint = difflib.get_close_matches(str(check_id), REGISTRY.ids(), n=1, cutoff=0.6)
                 tail = f"did you mean '{hint[0]}'?" if hint else "run `mlaudit checks` for the list"
                 problems.append(f"{where((*path, check_id))}: unknown check '{check_id}'; {tail}")
+    return problems
+
+
+def _python_regex_ok(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+def _model_problems(contract: Contract, where: typing.Callable[[KeyPath], str]) -> list[str]:
+    """Consistency between sections of a contract that validated."""
+    problems = []
     if contract.model.task.value == "multiclass_classification" and contract.columns.probabilities:
         classes = contract.model.classes or []
         if len(classes) != len(contract.columns.probabilities):
@@ -191,6 +233,17 @@ def _semantic_problems(contract: Contract, where: typing.Callable[[KeyPath], str
                 f"columns but model.classes lists {len(classes)}; list one class per column"
             )
     return problems
+
+
+_POSITION = re.compile(r":(\d+):(\d+)")
+
+
+def _by_position(problems: list[str]) -> list[str]:
+    """Problems in file order, so a person can fix them top to bottom."""
+    def key(p: str) -> tuple[int, int]:
+        m = _POSITION.search(p)
+        return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    return sorted(problems, key=key)
 
 
 def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
@@ -203,10 +256,10 @@ def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
         raise ContractError([f"{file}:{line}:{col}: not valid YAML: {exc.problem or exc}"]) from None
     except yaml.YAMLError as exc:
         raise ContractError([f"{file}:1:1: not valid YAML: {exc}"]) from None
-    if node is None:
-        raise ContractError([f"{file}:1:1: the contract is empty; start from `mlaudit init`"])
     composer = _Composer(file)
-    data = composer.value(node, ())
+    data = composer.value(node, ()) if node is not None else None
+    if data is None:
+        raise ContractError([f"{file}:1:1: the contract is empty; start from `mlaudit init`"])
     problems = list(composer.problems)
     if not isinstance(data, dict):
         raise ContractError([*problems, f"{file}:1:1: the contract must be a mapping of sections"])
@@ -217,11 +270,12 @@ def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
     try:
         contract = Contract.model_validate(data)
     except ValidationError as exc:
-        problems += _pydantic_problems(exc, file, composer.marks)
+        problems += _pydantic_problems(exc, file, composer.marks, data)
+    problems += _semantic_problems(data, lambda p: _where(file, composer.marks, p))
     if contract is not None:
-        problems += _semantic_problems(contract, lambda p: _where(file, composer.marks, p))
+        problems += _model_problems(contract, lambda p: _where(file, composer.marks, p))
     if problems or contract is None:
-        raise ContractError(problems)
+        raise ContractError(_by_position(problems))
     digest = hashlib.sha256(text.encode()).hexdigest()
     return LoadedContract(contract=contract, path=file, sha256=digest, marks=composer.marks)
 
@@ -232,7 +286,7 @@ def load_contract(path: str | Path) -> LoadedContract:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ContractError([f"{p}: contract file not found; check the --contract path"]) from None
+        raise ContractError([f"{p}: contract file not found; check the path"]) from None
     except IsADirectoryError:
         raise ContractError([f"{p}: is a directory, not a contract file"]) from None
     except UnicodeDecodeError as exc:

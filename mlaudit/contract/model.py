@@ -264,6 +264,9 @@ class Outputs(Strict):
         return value
 
 
+#: Sections a person may leave empty (`owners:` with everything commented out): they mean their defaults.
+EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds")
+
 #: Sections reserved for later failure modes. Version 1 files may carry them;
 #: their content is validated by the checks that consume them.
 RESERVED_SECTIONS = (
@@ -308,15 +311,20 @@ class Contract(Strict):
     def _empty_sections(cls, data: Any) -> Any:
         """A section left empty by hand (`owners:` with everything commented out) means its defaults."""
         if isinstance(data, dict):
-            optional = {"owners", "columns", "features", "rules", "dataset", "outputs", "thresholds"}
-            return {k: v for k, v in data.items() if not (k in optional and v is None)}
+            return {k: v for k, v in data.items() if not (k in EMPTYABLE_SECTIONS and v is None)}
         return data
 
-    def column_references(self) -> dict[str, str]:
-        """Key path -> data column, for every column the contract names."""
-        refs = {f"columns.{role}": col for role, col in self.columns.named().items()}
+    def column_references(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """(key path, data column) for every column the contract names."""
+        refs: list[tuple[tuple[str | int, ...], str]] = []
+        for role in Columns.model_fields:
+            value = getattr(self.columns, role)
+            if isinstance(value, str):
+                refs.append((("columns", role), value))
+            elif isinstance(value, list):
+                refs += [(("columns", role, i), col) for i, col in enumerate(value)]
         for name, feature in self.features.items():
-            refs[f"features.{name}"] = name
+            refs.append((("features", name), name))
             if feature.available_at:
-                refs[f"features.{name}.available_at"] = feature.available_at
+                refs.append((("features", name, "available_at"), feature.available_at))
         return refs
