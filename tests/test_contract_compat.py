@@ -7,6 +7,7 @@ import pytest
 
 from mlaudit.contract.compat import problems_against
 from mlaudit.contract.loader import LoadedContract, parse_contract
+from mlaudit.errors import ContractError
 
 F = "c.yaml"
 
@@ -174,9 +175,13 @@ def test_datetime_feature_accepts_a_date_column() -> None:
     assert check(text, ref) == []
 
 
-def test_range_on_a_category_feature() -> None:
+def test_range_on_a_category_feature_is_a_contract_error() -> None:
+    """A contract problem that needs no data: reported when the contract loads, at the key."""
     text = MATCHING.replace("    allowed: [a, b]\n", "    range: [0, 10]\n")
-    assert check(text) == [f"{F}:20:5 (features.city.range): range applies to float and int features, not category"]
+    with pytest.raises(ContractError) as exc:
+        parse_contract(text, F)
+    assert exc.value.problems == [f"{F}:20:5 (features.city.range): range applies to float, int features, "
+                                  "not category"]
 
 
 def test_rule_referencing_a_missing_column() -> None:
@@ -196,14 +201,12 @@ def test_rule_may_use_a_column_only_in_current() -> None:
 
 def test_several_problems_are_all_reported() -> None:
     text = (MATCHING.replace("  score: default_prob\n", "  score: default_prb\n")
-            .replace("    allowed: [a, b]\n", "    range: [0, 10]\n")
             .replace("expr: age >= 18 AND income >= 0", "expr: nope > 1"))
     ref = {**REFERENCE, "age": pl.Float64()}
     found = check(text, ref)
-    assert len(found) == 4, found
+    assert len(found) == 3, found
     assert any(p.startswith(f"{F}:8:3 (columns.score): ") for p in found)
     assert any(p.startswith(f"{F}:16:5 (features.age.type): ") for p in found)
-    assert any(p.startswith(f"{F}:20:5 (features.city.range): ") for p in found)
     assert any(p.startswith(f"{F}:30:5 (rules[0].expr): ") for p in found)
 
 

@@ -69,7 +69,7 @@ def plan_prediction_range(ctx: Context) -> list[Planned]:
             invalid = invalid | col.is_nan() | col.is_infinite()
         if bounds is not None:
             invalid = invalid | (col < bounds[0]) | (col > bounds[1])
-        shown = f"are missing, NaN or outside [{bounds[0]}, {bounds[1]}]" if bounds else "are missing or NaN"
+        shown = f"are missing, NaN or outside [{bounds[0]}, {bounds[1]}]" if bounds else "are missing, NaN or infinite"
         out.append(_share_check(PREDICTION_RANGE, ctx, name, invalid, shown, levels))
     return out
 
@@ -106,7 +106,7 @@ def plan_confidence_gate(ctx: Context) -> list[Planned]:
     else:
         p = pl.col(scores[0])
         confidence = pl.max_horizontal(p, 1.0 - p)
-    automatic = pl.lit(True)
+    automatic = pl.repeat(True, pl.len())
     basis = "all decisions"
     if cols.review and cols.review in ctx.current_schema:
         automatic = pl.col(cols.review).is_null()

@@ -10,6 +10,7 @@ violations. Infinities are values, and fall outside any finite range.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,7 +58,7 @@ ALLOWED = CheckSpec(
 )
 REGEX = CheckSpec(
     "validation.regex", V, DQ,
-    "Share of non-null values that do not match the feature's regular expression in full.",
+    "Share of rows whose value (when not missing) does not match the feature's regular expression in full.",
     statistic="mismatch_share", warn=0.0, fail=0.01,
 )
 UNIQUE = CheckSpec(
@@ -174,7 +175,8 @@ def _share_check(
         value = share(count, total)
         status = levels.grade(value)
         tail = describe_extra(v) if describe_extra else ""
-        msg = f"{count:,} of {total:,} rows ({pct(value)}) {what}{tail}; {limit_text(levels)}"
+        subject = f"'{name}': " if name else ""
+        msg = f"{subject}{count:,} of {total:,} rows ({pct(value)}) {what}{tail}; {limit_text(levels)}"
         return result(spec, ctx, status, msg, column=name, value=value, levels=levels, count=count,
                       total=total, examples=v["ex"] if status is not Status.passed else ())
 
@@ -213,7 +215,7 @@ def plan_range(ctx: Context) -> list[Planned]:
         lo, hi = f.range
         col = pl.col(name)
         usable = ~_missing(ctx, name)
-        outside = pl.lit(False)
+        outside = col.is_infinite() if ctx.current_schema[name].is_float() else pl.lit(False)
         if lo is not None:
             outside = outside | (col < lo)
         if hi is not None:
@@ -337,7 +339,7 @@ def plan_freshness(ctx: Context) -> list[Planned]:
     dtype = ctx.current_schema[col]
     as_of = ctx.as_of
     if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
-        as_of = as_of.replace(tzinfo=None)  # naive timestamps are read as UTC
+        as_of = as_of.astimezone(dt.timezone.utc).replace(tzinfo=None)  # naive timestamps are read as UTC
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
         newest = v["newest"]
@@ -345,14 +347,12 @@ def plan_freshness(ctx: Context) -> list[Planned]:
             return result(FRESHNESS, ctx, Status.error, f"'{col}' has no non-null value; cannot tell "
                           "how fresh the snapshot is", column=col, levels=levels)
         if not hasattr(newest, "hour"):  # a date
-            import datetime as dt
-
             newest = dt.datetime(newest.year, newest.month, newest.day, tzinfo=as_of.tzinfo)
         age = (as_of - newest).total_seconds() / 3600
         status = levels.grade(age)
         limits = ", ".join(f"{word} above {level:g} h" for word, level in (("fail", levels.fail), ("warn", levels.warn))
                            if level is not None)
-        msg = f"newest event at {newest.isoformat()} is {age:,.1f} h old at {as_of.isoformat()}; {limits}"
+        msg = f"'{col}': newest event at {newest.isoformat()} is {age:,.1f} h old at {as_of.isoformat()}; {limits}"
         return result(FRESHNESS, ctx, status, msg, column=col, value=age, levels=levels,
                       newest=newest.isoformat())
 

@@ -52,10 +52,6 @@ def problems_against(loaded: LoadedContract, schemas: Mapping[str, Schema], refe
                 problems.append(f"{loaded.where(('features', name, 'type'))}: feature '{name}' is declared "
                                 f"{feature.type.value} but is {dtypes.describe(ref[name])} in the {reference} "
                                 "snapshot; fix the type in the contract")
-        for name, feature in contract.features.items():
-            if feature.range is not None and feature.type.value not in ("float", "int"):
-                problems.append(f"{loaded.where(('features', name, 'range'))}: range applies to float and int "
-                                f"features, not {feature.type.value}")
     for i, rule in enumerate(contract.rules):
         try:
             pl.LazyFrame(schema=union).select(pl.sql_expr(rule.expr)).collect_schema()

@@ -180,6 +180,14 @@ def _mapping(value: Any) -> dict[Any, Any]:
     return value if isinstance(value, dict) else {}
 
 
+#: Feature keys that only make sense for some feature types.
+_KEYS_BY_TYPE = {
+    "range": ("float", "int"),
+    "allowed": ("category", "string", "int", "bool"),
+    "regex": ("string", "category"),
+}
+
+
 def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], str]) -> list[str]:
     """Checks pydantic cannot express, run on the raw values so they are reported even when
     other parts of the file are invalid: SQL that parses, regexes polars accepts, check ids that exist."""
@@ -196,6 +204,11 @@ def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], s
                 problems.append(f"{where(('rules', i, 'expr'))}: SQL expression does not parse: {exc}")
     features = _mapping(data.get("features"))
     for name, feature in features.items():
+        ftype = _mapping(feature).get("type")
+        for key, types in _KEYS_BY_TYPE.items():
+            if key in _mapping(feature) and isinstance(ftype, str) and ftype not in types:
+                problems.append(f"{where(('features', name, key))}: {key} applies to {', '.join(types)} "
+                                f"features, not {ftype}")
         regex = _mapping(feature).get("regex")
         if isinstance(regex, str) and _python_regex_ok(regex):  # else the model reports it
             try:  # polars uses Rust's regex engine, which lacks look-around and backreferences
