@@ -94,8 +94,12 @@ def _check_output(path: Path | None, flag: str) -> None:
 def _write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a reader never sees half a report."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path} ({exc.strerror or exc}); check the folder and its permissions") from None
 
 
 def _parse_as_of(text: str | None) -> dt.datetime | None:
@@ -206,7 +210,7 @@ def contract_check(
 ) -> None:
     """Validate a contract (and optionally its columns against a snapshot). Exit 0 valid, 2 invalid."""
     from mlaudit import snapshots
-    from mlaudit.contract.compat import problems_against
+    from mlaudit.contract.compat import missing_role_columns, problems_against
     from mlaudit.contract.loader import load_contract
     from mlaudit.errors import ContractError
 
@@ -214,9 +218,11 @@ def contract_check(
         loaded = load_contract(path)
         if against is not None:
             snap = snapshots.scan(against, "snapshot")
-            problems = problems_against(loaded, {"snapshot": snap.schema}, reference="snapshot")
+            problems = problems_against(loaded, {"given": snap.schema}, reference="given", check_roles=False)
             if problems:
                 raise ContractError(problems)
+            for note in missing_role_columns(loaded, snap.schema, against):
+                typer.echo(f"mlaudit: note: {note} (fine if this snapshot is not meant to have it)", err=True)
         c = loaded.contract
         typer.echo(f"{path}: valid contract for model {c.model.name} ({len(c.features)} features, "
                    f"{len(c.rules)} rules)" + (f"; matches {against}" if against else ""))
@@ -258,8 +264,17 @@ def list_checks(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: usage errors become one line and exit code 2."""
+    from typer.exceptions import TyperException
+
     try:
-        app()
-    except SystemExit as exc:
-        sys.exit(exc.code)
+        code = app(prog_name="mlaudit", standalone_mode=False)
+    except TyperException as exc:  # bad or missing options, unknown commands
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "mlaudit"
+        typer.echo(f"mlaudit: error: {exc.format_message()} See `{command} --help`.", err=True)
+        sys.exit(int(ExitCode.CANNOT_AUDIT))
+    except typer.Abort:
+        typer.echo("mlaudit: error: aborted", err=True)
+        sys.exit(int(ExitCode.CANNOT_AUDIT))
+    sys.exit(code if isinstance(code, int) else 0)

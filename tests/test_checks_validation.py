@@ -118,7 +118,7 @@ def test_schema_missing_column_in_current_fails(run_audit: Callable[..., AuditRe
     res = run_audit(contract("  x: {type: float}\n"), {"id": [1, 2]}, {"id": [1, 2], "x": [0.5, 1.5]},
                     only=["validation.schema"])
     r = one(res, "validation.schema", "x")
-    assert_finding(r, status=Status.fail, value=1.0, count=None, total=None, threshold=None, warn=None,
+    assert_finding(r, status=Status.fail, value=1.0, count=None, total=None, threshold=0.0, warn=None,
                    examples=(), in_message=["'x'", "missing", "current"])
     assert one(res, "validation.schema", "id").status is Status.passed
     assert res.verdict is Verdict.fail
@@ -135,7 +135,7 @@ def test_schema_float_stored_as_string_fails(run_audit: Callable[..., AuditResul
     res = run_audit(contract("  x: {type: float, range: [0, 10]}\n"), {"id": [1, 2], "x": ["1.5", "2.5"]},
                     {"id": [1, 2], "x": [1.5, 2.5]}, only=["validation.schema", "validation.range"])
     r = one(res, "validation.schema", "x")
-    assert_finding(r, status=Status.fail, value=1.0, count=None, total=None, threshold=None, warn=None,
+    assert_finding(r, status=Status.fail, value=1.0, count=None, total=None, threshold=0.0, warn=None,
                    examples=(), in_message=["'x'", "String", "float"])
     assert r.details == {"expected": "float", "actual": "String"}
     # a wrongly typed column is reported once, by schema; range cannot judge it

@@ -222,3 +222,48 @@ def test_readme_documents_every_exit_code_and_audit_flag() -> None:
         assert flag in readme, flag
     for code in range(5):
         assert f"| {code} |" in readme
+
+
+def test_usage_errors_from_the_console_script_are_one_line(capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlaudit.cli import main
+
+    monkeypatch.setattr("sys.argv", ["mlaudit", "audit", "--contract", "c.yaml"])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("mlaudit: error: Missing option '--reference'")
+
+
+def test_console_script_passes_the_audit_exit_code(files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlaudit.cli import main
+
+    monkeypatch.setattr("sys.argv", ["mlaudit", "audit", "--contract", str(files["contract"]), "--reference",
+                                     str(files["ref"]), "--current", str(files["broken"]), "--quiet"])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 1
+
+
+def test_unwritable_report_is_a_clear_error(runner: CliRunner, files: dict[str, Path], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_a: object, **_k: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    _one_line_error(_audit(runner, files, "clean", "--json", str(tmp_path / "r.json")), "cannot write", "r.json")
+
+
+def test_contract_check_against_notes_absent_role_columns(
+    runner: CliRunner, write_contract: Callable[..., Path], write_parquet: Callable[..., Path]
+) -> None:
+    contract = write_contract(CONTRACT.replace("columns: {id: id, score: p}", "columns: {id: id, score: p, "
+                                                                               "review: reviewer}"), "roles.yaml")
+    snap = write_parquet("train.parquet", {"id": [1], "x": [1.0], "c": ["a"], "p": [0.5]})
+    res = runner.invoke(app, ["contract", "check", str(contract), "--against", str(snap)])
+    assert res.exit_code == 0, res.output
+    assert "note:" in res.stderr and "'reviewer'" in res.stderr
+    missing_feature = write_parquet("nofeat.parquet", {"id": [1], "c": ["a"], "p": [0.5]})
+    res = runner.invoke(app, ["contract", "check", str(contract), "--against", str(missing_feature)])
+    assert res.exit_code == 2 and "column 'x' is not in the given snapshot" in res.stderr

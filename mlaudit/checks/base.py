@@ -35,6 +35,10 @@ class CheckSpec:
     warn: float | None = None
     fail: float | None = None
     severity: Severity = Severity.error
+    per_feature: bool = True
+    """False for dataset-level checks: `features.<f>.checks.<id>` would have no effect, so it is an error."""
+    methods: tuple[str, ...] = ()
+    """Statistics a contract may choose with `method:`; empty when the check offers no choice."""
 
     @property
     def family(self) -> str:
@@ -81,8 +85,16 @@ class Context:
     partition_columns: frozenset[str] = frozenset()
 
     def levels(self, spec: CheckSpec, feature: str | None = None, base: Threshold | None = None) -> Levels:
-        """Defaults < contract-wide `thresholds` < `base` (from a feature's own keys) < per-feature override."""
+        """Defaults < contract-wide `thresholds.<id>` < `base` (levels a section states itself, such as
+        max_null_share or a rule's max_violation_share) < `features.<f>.checks.<id>`.
+
+        Only keys a person wrote override a lower layer. A section's own limit
+        (max_null_share: 0.9) replaces the default levels whole: the default warn
+        level would otherwise contradict it. A warn level at or above the fail
+        level is dropped: it could never show.
+        """
         warn, fail, severity, enabled = spec.warn, spec.fail, spec.severity, True
+        warn_is_default = True
         layers = [self.contract.thresholds.get(spec.id), base]
         if feature is not None and feature in self.contract.features:
             layers.append(self.contract.features[feature].checks.get(spec.id))
@@ -90,10 +102,15 @@ class Context:
             if layer is None:
                 continue
             fields = layer.model_fields_set
+            if layer is base and "fail" in fields and "warn" not in fields and warn_is_default:
+                warn = None
+            warn_is_default = warn_is_default and "warn" not in fields
             warn = layer.warn if "warn" in fields else warn
             fail = layer.fail if "fail" in fields else fail
             severity = layer.severity if layer.severity is not None else severity
             enabled = layer.enabled if "enabled" in fields else enabled
+        if warn is not None and fail is not None and warn >= fail:
+            warn = None
         return Levels(warn=warn, fail=fail, severity=severity, enabled=enabled)
 
     def owner(self, area: OwnerArea) -> Owner:
@@ -107,6 +124,16 @@ class Context:
         id_col = self.contract.columns.id
         source = pl.col(id_col) if id_col and id_col in self.current_schema else pl.int_range(pl.len())
         return source.filter(condition.fill_null(False)).head(MAX_EXAMPLES).implode()
+
+
+def stated(source: Any, **mapping: str) -> Threshold:
+    """A Threshold holding only the levels `source` states explicitly.
+
+    stated(rule, fail="max_violation_share") is Threshold(fail=rule.max_violation_share)
+    when the contract wrote that key, and an empty Threshold (overriding nothing) otherwise.
+    """
+    written = source.model_fields_set
+    return Threshold(**{level: getattr(source, key) for level, key in mapping.items() if key in written})
 
 
 def result(

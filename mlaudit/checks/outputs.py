@@ -4,13 +4,14 @@ decisions taken automatically on weak scores (confidence gating)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
 
-from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, limit_text, pct, result, skipped
+from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, limit_text, pct, result, skipped, stated
 from mlaudit.checks.validation import _share_check
-from mlaudit.contract.model import Task, Threshold
+from mlaudit.contract.model import Task
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
 
 V = FailureMode.validation
@@ -19,26 +20,28 @@ PREDICTION_RANGE = CheckSpec(
     "validation.prediction_range", V, OwnerArea.model_behavior,
     "Share of scores (or class probabilities) that are missing, NaN or outside outputs.score_range "
     "([0, 1] for classifiers by default).",
-    statistic="invalid_output_share",
+    statistic="invalid_output_share", fail=0.0, per_feature=False,
 )
 PROBABILITY_SUM = CheckSpec(
     "validation.probability_sum", V, OwnerArea.model_behavior,
     "Share of rows whose class probabilities do not sum to 1 within outputs.probabilities_sum_tolerance.",
-    statistic="bad_sum_share",
+    statistic="bad_sum_share", fail=0.0, per_feature=False,
 )
 CONFIDENCE_GATE = CheckSpec(
     "validation.confidence_gate", V, OwnerArea.decision_impact,
     "Share of automatic decisions (no reviewer) taken with confidence below outputs.confidence_gate.below; "
     "confidence is max(p, 1-p) for a binary score, the largest class probability otherwise.",
-    statistic="weak_decision_share",
+    statistic="weak_decision_share", fail=0.0, per_feature=False,
 )
 
 SPECS = (PREDICTION_RANGE, PROBABILITY_SUM, CONFIDENCE_GATE)
 
 
 def _output_levels(ctx: Context, spec: CheckSpec) -> Levels:
-    tolerated = ctx.contract.outputs.max_violation_share
-    return ctx.levels(spec, None, Threshold(warn=0.0 if tolerated > 0 else None, fail=tolerated))
+    levels = ctx.levels(spec, None, stated(ctx.contract.outputs, fail="max_violation_share"))
+    if levels.warn is None and levels.fail is not None and levels.fail > 0:
+        levels = replace(levels, warn=0.0)  # a tolerated share still warns on any invalid output
+    return levels
 
 
 def _score_columns(ctx: Context) -> list[str]:
@@ -91,7 +94,7 @@ def plan_probability_sum(ctx: Context) -> list[Planned]:
 
 def plan_confidence_gate(ctx: Context) -> list[Planned]:
     gate = ctx.contract.outputs.confidence_gate
-    base = Threshold(warn=gate.warn, fail=gate.fail) if gate else None
+    base = stated(gate, warn="warn", fail="fail") if gate else None
     levels = ctx.levels(CONFIDENCE_GATE, None, base)
     if not levels.enabled:
         return []

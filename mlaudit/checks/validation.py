@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -28,6 +29,7 @@ from mlaudit.checks.base import (
     result,
     share,
     skipped,
+    stated,
 )
 from mlaudit.contract.model import Feature, FeatureType, Severity, Threshold, parse_duration
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
@@ -39,7 +41,7 @@ SCHEMA = CheckSpec(
     "validation.schema", V, DQ,
     "Columns the contract names are present in the current snapshot with a compatible type; "
     "columns nobody declared are reported.",
-    statistic="schema_mismatch",
+    statistic="schema_mismatch", fail=0.0,
 )
 NULL_SHARE = CheckSpec(
     "validation.null_share", V, DQ,
@@ -69,17 +71,17 @@ UNIQUE = CheckSpec(
 ROW_COUNT = CheckSpec(
     "validation.row_count", V, DQ,
     "The current snapshot's row count lies within the contract's bounds (at least 1 row by default).",
-    statistic="rows",
+    statistic="rows", per_feature=False,
 )
 FRESHNESS = CheckSpec(
     "validation.freshness", V, DQ,
     "Age of the newest event_time at audit time stays under the contract's warn and fail ages.",
-    statistic="age_hours",
+    statistic="age_hours", per_feature=False,
 )
 RULE = CheckSpec(
     "validation.rule", V, DQ,
-    "Share of rows that violate a cross-column SQL rule of the contract.",
-    statistic="violation_share",
+    "Share of rows that violate a cross-column SQL rule of the contract (max_violation_share, default 0).",
+    statistic="violation_share", fail=0.0, per_feature=False,
 )
 
 SPECS = (SCHEMA, NULL_SHARE, RANGE, ALLOWED, REGEX, UNIQUE, ROW_COUNT, FRESHNESS, RULE)
@@ -119,6 +121,10 @@ def _feature_ok(ctx: Context, name: str, feature: Feature) -> bool:
 def plan_schema(ctx: Context) -> list[Planned]:
     """One result per declared column, plus one for undeclared columns."""
     c = ctx.contract
+    levels = ctx.levels(SCHEMA)
+    if not levels.enabled:
+        return []
+    broken = Status.warn if levels.severity is Severity.warning else Status.fail
     out: list[Planned] = []
     declared: dict[str, FeatureType | None] = {n: f.type for n, f in c.features.items()}
     for role, col in c.columns.named().items():
@@ -127,16 +133,16 @@ def plan_schema(ctx: Context) -> list[Planned]:
         declared.setdefault(col, None)
     for name, ftype in declared.items():
         if name not in ctx.current_schema:
-            res = result(SCHEMA, ctx, Status.fail, f"column '{name}' is missing from the current snapshot",
-                         column=name, value=1.0)
+            res = result(SCHEMA, ctx, broken, f"column '{name}' is missing from the current snapshot",
+                         column=name, value=1.0, levels=levels)
         elif ftype is not None and not dtypes.matches(ftype, ctx.current_schema[name]):
             got = dtypes.describe(ctx.current_schema[name])
-            res = result(SCHEMA, ctx, Status.fail,
+            res = result(SCHEMA, ctx, broken,
                          f"column '{name}' is {got} in the current snapshot; the contract declares {ftype.value}",
-                         column=name, value=1.0, expected=ftype.value, actual=got)
+                         column=name, value=1.0, levels=levels, expected=ftype.value, actual=got)
         else:
             res = result(SCHEMA, ctx, Status.passed, f"column '{name}' present with a compatible type",
-                         column=name, value=0.0)
+                         column=name, value=0.0, levels=levels)
         out.append(Planned(column=name, ready=res))
     known = set(declared) | set(ctx.reference_schema) | ctx.partition_columns
     for role in ("label", "label_time"):
@@ -162,6 +168,7 @@ def _share_check(
     extra: Mapping[str, pl.Expr] | None = None,
     describe_extra: Any = None,
     examples: pl.Expr | None = None,
+    owner_area: OwnerArea | None = None,
 ) -> Planned:
     """Generic 'share of rows where `violated` holds' check with examples (ids of violating rows by default)."""
     ex = ctx.examples(violated) if examples is None else examples
@@ -178,7 +185,7 @@ def _share_check(
         subject = f"'{name}': " if name else ""
         msg = f"{subject}{count:,} of {total:,} rows ({pct(value)}) {what}{tail}; {limit_text(levels)}"
         return result(spec, ctx, status, msg, column=name, value=value, levels=levels, count=count,
-                      total=total, examples=v["ex"] if status is not Status.passed else ())
+                      total=total, examples=v["ex"] if status is not Status.passed else (), owner_area=owner_area)
 
     return Planned(column=name, requests=requests, finish=finish)
 
@@ -186,11 +193,7 @@ def _share_check(
 def plan_null_share(ctx: Context) -> list[Planned]:
     out = []
     for name, f in ctx.contract.features.items():
-        base = None
-        if not f.nullable:
-            base = Threshold(fail=0.0, warn=None)
-        elif f.max_null_share is not None:
-            base = Threshold(fail=f.max_null_share, warn=None)
+        base = Threshold(fail=0.0) if not f.nullable else stated(f, fail="max_null_share")
         levels = ctx.levels(NULL_SHARE, name, base)
         if not levels.enabled:
             continue
@@ -362,45 +365,30 @@ def plan_freshness(ctx: Context) -> list[Planned]:
 def plan_rules(ctx: Context) -> list[Planned]:
     out = []
     for rule in ctx.contract.rules:
-        warn = rule.warn_violation_share
-        if warn is None and rule.max_violation_share > 0:
-            warn = 0.0
-        base = Threshold(warn=warn, fail=rule.max_violation_share, severity=rule.severity)
+        base = stated(rule, fail="max_violation_share", warn="warn_violation_share", severity="severity")
         levels = ctx.levels(RULE, None, base)
+        if levels.warn is None and levels.fail is not None and levels.fail > 0:
+            levels = replace(levels, warn=0.0)  # a tolerated share still warns on any violation
         if not levels.enabled:
             continue
+        area = OwnerArea(rule.owner)
         holds = pl.sql_expr(rule.expr)
         try:
             pl.LazyFrame(schema=dict(ctx.current_schema)).select(holds).collect_schema()
         except pl.exceptions.PolarsError as exc:
             reason = str(exc).splitlines()[0]
             out.append(Planned(column=rule.name, ready=result(
-                RULE, ctx, Status.error, f"rule cannot be evaluated on the current snapshot: {reason}",
-                column=rule.name, levels=levels)))
+                RULE, ctx, Status.error, f"'{rule.name}': rule cannot be evaluated on the current snapshot: {reason}",
+                column=rule.name, levels=levels, owner_area=area)))
             continue
         violated = holds.not_()  # a null outcome (unknown inputs) is not a violation, as in SQL CHECK
         extra = {"unknown": holds.is_null().sum()}
-        planned = _share_check(
+        out.append(_share_check(
             RULE, ctx, rule.name, violated, f"violate `{rule.expr}`", levels, extra,
             lambda v: f" ({v['unknown']:,} rows could not be evaluated: null inputs)" if v["unknown"] else "",
-        )
-        area = OwnerArea(rule.owner)
-        inner = planned.finish
-        assert inner is not None
-
-        def finish(v: Mapping[str, Any], inner: Any = inner, area: OwnerArea = area) -> CheckResult:
-            res: CheckResult = inner(v)
-            return res if area is RULE.owner_area else _with_owner(res, ctx, area)
-
-        planned.finish = finish
-        out.append(planned)
+            owner_area=area,
+        ))
     return out
-
-
-def _with_owner(res: CheckResult, ctx: Context, area: OwnerArea) -> CheckResult:
-    from dataclasses import replace
-
-    return replace(res, owner=ctx.owner(area))
 
 
 PLANNERS = {

@@ -25,11 +25,14 @@ def _suggest(name: str, schema: Schema) -> str:
     return f"; did you mean '{hint[0]}'?" if hint else ""
 
 
-def problems_against(loaded: LoadedContract, schemas: Mapping[str, Schema], reference: str | None) -> list[str]:
+def problems_against(
+    loaded: LoadedContract, schemas: Mapping[str, Schema], reference: str | None, check_roles: bool = True
+) -> list[str]:
     """Located problems of `loaded` against named snapshot schemas.
 
     `reference` names the schema (in `schemas`) that features must exist in
     with the declared type; pass None to require nothing of any single one.
+    `check_roles=False` leaves out role columns (see `missing_role_columns`).
     """
     contract = loaded.contract
     problems: list[str] = []
@@ -39,7 +42,7 @@ def problems_against(loaded: LoadedContract, schemas: Mapping[str, Schema], refe
             union.setdefault(k, v)
     names = " or ".join(schemas)
     for path, col in contract.column_references():
-        if col not in union:
+        if col not in union and (check_roles or path[0] != "columns"):
             problems.append(f"{loaded.where(path)}: column '{col}' is not in the {names} snapshot"
                             f"{_suggest(col, union)}")
     ref = schemas.get(reference) if reference else None
@@ -59,3 +62,10 @@ def problems_against(loaded: LoadedContract, schemas: Mapping[str, Schema], refe
             problems.append(f"{loaded.where(('rules', i, 'expr'))}: rule '{rule.name}' cannot be evaluated "
                             f"on the data: {str(exc).splitlines()[0]}")
     return problems
+
+
+def missing_role_columns(loaded: LoadedContract, schema: Schema, snapshot: str) -> list[str]:
+    """Role columns (columns.*) absent from one snapshot: expected for some roles on some snapshots
+    (a training set has no reviewer column, production logs no label yet), so these are notes."""
+    return [f"{loaded.where(path)}: column '{col}' is not in {snapshot}{_suggest(col, schema)}"
+            for path, col in loaded.contract.column_references() if path[0] == "columns" and col not in schema]

@@ -219,11 +219,21 @@ def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], s
     scopes: list[tuple[KeyPath, dict[Any, Any]]] = [(("thresholds",), _mapping(data.get("thresholds")))]
     scopes += [(("features", n, "checks"), _mapping(_mapping(f).get("checks"))) for n, f in features.items()]
     for path, overrides in scopes:
-        for check_id in overrides:
+        for check_id, override in overrides.items():
             if str(check_id) not in REGISTRY.ids():
                 hint = difflib.get_close_matches(str(check_id), REGISTRY.ids(), n=1, cutoff=0.6)
                 tail = f"did you mean '{hint[0]}'?" if hint else "run `mlaudit checks` for the list"
                 problems.append(f"{where((*path, check_id))}: unknown check '{check_id}'; {tail}")
+                continue
+            spec = REGISTRY.get(str(check_id)).spec
+            if path[0] == "features" and not spec.per_feature:
+                problems.append(f"{where((*path, check_id))}: '{check_id}' is not evaluated per feature; "
+                                f"set it under thresholds.{check_id} instead")
+            method = _mapping(override).get("method")
+            if method is not None and method not in spec.methods:
+                offered = f"one of {', '.join(spec.methods)}" if spec.methods else "no method choice"
+                problems.append(f"{where((*path, check_id, 'method'))}: '{check_id}' offers {offered}, "
+                                f"not '{method}'")
     return problems
 
 

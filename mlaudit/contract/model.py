@@ -151,7 +151,9 @@ class Feature(Strict):
         default=None, ge=0, le=1, description="Largest acceptable null share (fail level)."
     )
     range: tuple[Number | None, Number | None] | None = Field(
-        default=None, description="[min, max], inclusive; null for an open end. NaN and infinities fall outside."
+        default=None,
+        description="[min, max], inclusive; null for an open end. Infinities fall outside; NaN and the sentinel "
+        "count as missing.",
     )
     allowed: list[str | int | bool] | None = Field(default=None, description="The only values allowed (categorical).")
     regex: str | None = Field(default=None, description="Pattern every non-null value must match in full.")
@@ -250,7 +252,7 @@ class Outputs(Strict):
         default=1e-6, ge=0, description="Allowed |sum of class probabilities - 1|."
     )
     max_violation_share: Number = Field(
-        default=0.0, ge=0, le=1, description="Share of rows with invalid outputs tolerated."
+        default=0.0, ge=0, le=1, description="Share of rows with invalid outputs tolerated (fail level)."
     )
     confidence_gate: ConfidenceGate | None = Field(
         default=None, description="Decisions taken without review below a confidence level."
@@ -267,8 +269,9 @@ class Outputs(Strict):
 #: Sections a person may leave empty (`owners:` with everything commented out): they mean their defaults.
 EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds")
 
-#: Sections reserved for later failure modes. Version 1 files may carry them;
-#: their content is validated by the checks that consume them.
+#: Sections reserved for later failure modes. Version 1 files may carry them as
+#: mappings; their content is validated by the mlaudit version that evaluates
+#: them, and until then the audit notes that they were not evaluated.
 RESERVED_SECTIONS = (
     "drift",
     "skew",
