@@ -38,9 +38,7 @@ def test_every_contract_key_is_documented() -> None:
 
 
 def test_json_report_fields_are_documented() -> None:
-    import json
 
-    from mlaudit.report.json import result_dict, to_dict
     from tests.test_report_golden import GOLDEN
 
     report = json.loads((GOLDEN / "sample.json").read_text(encoding="utf-8"))
