@@ -289,3 +289,21 @@ def test_cli_contract_schema_prints_json(runner: CliRunner) -> None:
     schema = json.loads(result.stdout)
     assert schema["additionalProperties"] is False
     assert "features" in schema["properties"]
+
+
+def test_init_on_the_sample_reference_guesses_every_role_and_audits_it_cleanly(tmp_path: Path) -> None:
+    from mlaudit.contract.loader import parse_contract
+    from tests.conftest import SAMPLE
+
+    ref = SAMPLE / "reference.parquet"
+    text = infer_contract(str(ref), name="loan-default")
+    cols = parse_contract(text, "inferred.yaml").contract.columns
+    assert (cols.id, cols.entity, cols.event_time, cols.score, cols.decision, cols.label, cols.label_time,
+            cols.amount, cols.segments) == ("application_id", "customer_id", "decided_at", "default_probability",
+                                            "approved", "defaulted", "outcome_at", "loan_amount",
+                                            ["region", "product"])
+    path = tmp_path / "inferred.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = mlaudit.audit(path, ref, ref)
+    assert int(result.exit_code) == 0
+    assert not result.findings(), [r.message for r in result.findings()]

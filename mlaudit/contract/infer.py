@@ -25,8 +25,8 @@ _Q_LO, _Q_HI, _PAD = 0.001, 0.999, 0.10
 
 _ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
     "score": (r"prob", r"proba", r"score$", r"^score", r"pred.*prob", r"likelihood"),
-    "label": (r"^label$", r"^target$", r"^y$", r"^outcome$", r"^class$", r"default(ed)?$", r"fraud",
-              r"churn", r"converted"),
+    "label": (r"^label$", r"^target$", r"^y$", r"^outcome$", r"^class$", r"(^|_)defaulted$", r"^(is_)?default$",
+              r"fraud$", r"^churn(ed)?$", r"^converted$"),
     "decision": (r"^approved$", r"decision", r"^action$", r"accepted", r"declined", r"^approve"),
     "review": (r"review",),
     "override": (r"overrid",),
@@ -113,8 +113,21 @@ def _profiles(frame: pl.LazyFrame, schema: dict[str, pl.DataType]) -> list[_Prof
     return out
 
 
-def _match(name: str, role: str) -> bool:
-    return any(re.search(p, name.lower()) for p in _ROLE_PATTERNS[role])
+def _first_match(profiles: list[_Profile], role: str, taken: set[str]) -> _Profile | None:
+    """The column matching the role's most specific pattern (patterns are in priority order)."""
+    for pattern in _ROLE_PATTERNS[role]:
+        for p in profiles:
+            if p.name not in taken and re.search(pattern, p.name.lower()) and _fits(p, role):
+                return p
+    return None
+
+
+def _fits(p: _Profile, role: str) -> bool:
+    if role == "score":
+        return bool(p.dtype.is_float() and p.vmin is not None and p.vmin >= 0 and p.vmax is not None and p.vmax <= 1)
+    if role == "amount":
+        return p.dtype.is_numeric()
+    return True
 
 
 def _guess_roles(profiles: list[_Profile]) -> dict[str, Any]:
@@ -135,16 +148,9 @@ def _guess_roles(profiles: list[_Profile]) -> dict[str, Any]:
     if label_times:
         roles["label_time"] = label_times[0]
     for role in ("score", "label", "decision", "review", "override", "amount"):
-        for p in profiles:
-            if p.name in roles.values() or not _match(p.name, role):
-                continue
-            if role == "score" and not (p.dtype.is_float() and p.vmin is not None and p.vmin >= 0
-                                        and p.vmax is not None and p.vmax <= 1):
-                continue
-            if role == "amount" and not p.dtype.is_numeric():
-                continue
-            roles[role] = p.name
-            break
+        found = _first_match(profiles, role, {v for v in roles.values() if isinstance(v, str)})
+        if found is not None:
+            roles[role] = found.name
     segments = [p.name for p in profiles if p.name.lower() in _SEGMENT_NAMES
                 and p.distinct is not None and p.distinct <= MAX_CATEGORIES]
     if segments:
