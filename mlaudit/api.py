@@ -18,6 +18,7 @@ import polars as pl
 
 from mlaudit import __version__, snapshots
 from mlaudit.checks.base import Context, Planned
+from mlaudit.checks.chunks import validate_chunk
 from mlaudit.checks.registry import REGISTRY
 from mlaudit.contract.compat import problems_against
 from mlaudit.contract.loader import LoadedContract, load_contract
@@ -40,24 +41,32 @@ def _load(source: ContractSource) -> LoadedContract:
     return source if isinstance(source, LoadedContract) else load_contract(os.fspath(source))
 
 
-def _collect(frame: pl.LazyFrame, planned: Sequence[Planned], role: str) -> list[dict[str, Any]]:
-    """Evaluate every request of every planned item in one select; values per item."""
+def _select(planned: Sequence[Planned], reference: bool) -> list[pl.Expr]:
     exprs: list[pl.Expr] = []
     for i, p in enumerate(planned):
-        exprs += [e.alias(f"{i}\x1f{k}") for k, e in p.requests.items()]
+        requests = p.reference_requests if reference else p.requests
+        exprs += [e.alias(f"{i}\x1f{k}") for k, e in requests.items()]
+    return exprs
+
+
+def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned]) -> list[dict[str, Any]]:
+    """Evaluate every request of every planned item: one select per snapshot, both run together."""
     values: list[dict[str, Any]] = [{} for _ in planned]
-    if not exprs:
+    jobs = [(prefix, frame, exprs) for prefix, frame, exprs in
+            (("reference:", ref, _select(planned, True)), ("", cur, _select(planned, False))) if exprs]
+    if not jobs:
         return values
     try:
-        row = frame.select(exprs).collect().row(0, named=True)
+        frames = pl.collect_all([frame.select(exprs) for _, frame, exprs in jobs])
     except pl.exceptions.PolarsError as exc:
         reason = str(exc).splitlines()[0]
         if "validation" in reason and "join" in reason:
             raise DataError("outcomes: the id column is repeated; each prediction may have one outcome") from None
-        raise DataError(f"{role} snapshot: could not be read or computed ({reason})") from None
-    for key, value in row.items():
-        index, name = key.split("\x1f", 1)
-        values[int(index)][name] = value
+        raise DataError(f"snapshots could not be read or computed ({reason})") from None
+    for (prefix, _, _), frame in zip(jobs, frames, strict=True):
+        for key, value in frame.row(0, named=True).items():
+            index, name = key.split("\x1f", 1)
+            values[int(index)][prefix + name] = value
     return values
 
 
@@ -71,13 +80,16 @@ def audit(
     skip: Iterable[str] = (),
     fail_on: FailOn | str = FailOn.error,
     as_of: dt.datetime | None = None,
+    chunk: str | None = None,
     clock: Clock | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> AuditResult:
     """Audit `current` against `reference` under `contract`; never raises for findings.
 
     Raises ContractError, DataError or UsageError (all MlauditError) when the
-    audit cannot run. `as_of` is the moment freshness is judged at (default now).
+    audit cannot run. `as_of` is the moment freshness is judged at (default now);
+    `chunk` ('1d', '1w', '1mo' or a row count) splits the current snapshot for
+    over-time statistics (default: the contract's drift.chunk).
     """
     clock = clock or Clock()
     say = progress or (lambda _msg: None)
@@ -88,6 +100,7 @@ def audit(
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=dt.timezone.utc)
     fail_on = FailOn(fail_on)
+    only, skip = list(only), list(skip)
     selected = REGISTRY.select(only, skip)
 
     say("loading contract")
@@ -110,31 +123,30 @@ def audit(
     timings["scan"] = clock.timer() - t
 
     say("planning checks")
+    chunk = chunk or loaded.contract.drift.chunk
     ctx = Context(contract=loaded.contract, current_schema=cur.schema, reference_schema=ref.schema, as_of=as_of,
-                  partition_columns=frozenset(cur.partition_columns))
+                  partition_columns=frozenset(cur.partition_columns), chunk=validate_chunk(chunk))
     planned: list[Planned] = []
-    for entry in selected:
-        planned += entry.plan(ctx)
+    for planner in REGISTRY.planners(selected):
+        planned += planner(ctx)
 
     say("computing statistics")
     t = clock.timer()
-    by_snapshot = {"current": cur, "reference": ref}
-    values: list[dict[str, Any]] = [{} for _ in planned]
-    for role, snap in by_snapshot.items():
-        idx = [i for i, p in enumerate(planned) if p.snapshot == role and p.requests]
-        got = _collect(snap.frame, [planned[i] for i in idx], role)
-        for i, v in zip(idx, got, strict=True):
-            values[i] = v
+    values = _collect(ref.frame, cur.frame, planned)
     timings["compute"] = clock.timer() - t
 
     say("judging")
+    t = clock.timer()
+    wanted = {entry.spec.id for entry in selected}
     results: list[CheckResult] = []
     for p, v in zip(planned, values, strict=True):
         if p.ready is not None:
             results.append(p.ready)
         elif p.finish is not None:
-            results.append(p.finish(v))
-    results.sort(key=lambda r: r.sort_key)
+            produced = p.finish(v)
+            results += produced if isinstance(produced, list) else [produced]
+    results = sorted((r for r in results if r.check in wanted), key=lambda r: r.sort_key)
+    timings["judge"] = clock.timer() - t
     timings["total"] = clock.timer() - t0
     notes = tuple(
         f"contract section '{name}' is not evaluated by mlaudit {__version__} yet"
@@ -151,7 +163,7 @@ def audit(
         started_at=started.isoformat(),
         as_of=as_of.isoformat(),
         inputs=tuple(inputs),
-        options={"fail_on": fail_on.value, "only": list(only), "skip": list(skip),
+        options={"fail_on": fail_on.value, "only": list(only), "skip": list(skip), "chunk": ctx.chunk,
                  "checks_run": len({r.check for r in results})},
         timings={k: round(v, 6) for k, v in timings.items()},
         results=tuple(results),

@@ -130,6 +130,9 @@ def audit(
         "--only", help="Run only these checks (id, family or failure mode); repeatable.")] = None,
     skip: Annotated[list[str] | None, typer.Option(
         "--skip", help="Skip these checks (id, family or failure mode); repeatable.")] = None,
+    chunk: Annotated[str | None, typer.Option(
+        "--chunk", help="Split the current snapshot by 1h, 1d, 1w, 1mo (event time) or N rows for drift over "
+        "time and its onset.")] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Judge freshness as of this ISO time instead of now (reproducible runs).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No report on stdout, no progress.")] = False,
@@ -150,11 +153,11 @@ def audit(
         if show_progress:
             with err.status("auditing") as status:
                 result = api.audit(contract, reference, current, outcomes, only=only or (), skip=skip or (),
-                                   fail_on=fail_on, as_of=when,
+                                   fail_on=fail_on, as_of=when, chunk=chunk,
                                    progress=lambda msg: status.update(msg))
         else:
             result = api.audit(contract, reference, current, outcomes, only=only or (), skip=skip or (),
-                               fail_on=fail_on, as_of=when)
+                               fail_on=fail_on, as_of=when, chunk=chunk)
         if json_path is not None:
             _write_atomic(json_path, json_report.render(result))
         if markdown_path is not None:

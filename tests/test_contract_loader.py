@@ -91,7 +91,7 @@ thresholds:
 kill_switch:
   when: [validation.schema]
 drift:
-  method: psi
+  correction: bonferroni
 """
 
 
@@ -155,7 +155,7 @@ def test_full_contract_loads_every_section() -> None:
     assert c.thresholds["validation.null_share"].fail == 0.05
     assert c.thresholds["validation.unique"].enabled is False
     assert c.kill_switch == {"when": ["validation.schema"]}
-    assert c.drift == {"method": "psi"}
+    assert c.drift.correction == "bonferroni" and c.drift.alpha == 0.01
     assert c.skew is None
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
 from mlaudit.contract.model import Contract, Severity, Threshold
 from mlaudit.results import CheckResult, FailureMode, Owner, OwnerArea, Status
 
-Snapshot = Literal["reference", "current"]
 MAX_EXAMPLES = 5
 
 
@@ -65,12 +64,17 @@ class Levels:
 
 @dataclass
 class Planned:
-    """One future result: the expressions it needs and how to judge their values."""
+    """Future results: the expressions they need and how to judge their values.
+
+    `requests` are evaluated on the current snapshot and `reference_requests`
+    on the reference (their values reach `finish` under 'reference:<key>').
+    Every expression must reduce to one value (use `.implode()` for lists).
+    """
 
     column: str | None
     requests: dict[str, pl.Expr] = field(default_factory=dict)
-    finish: Callable[[Mapping[str, Any]], CheckResult] | None = None
-    snapshot: Snapshot = "current"
+    finish: Callable[[Mapping[str, Any]], CheckResult | list[CheckResult]] | None = None
+    reference_requests: dict[str, pl.Expr] = field(default_factory=dict)
     ready: CheckResult | None = None
 
 
@@ -83,8 +87,13 @@ class Context:
     reference_schema: Mapping[str, pl.DataType]
     as_of: dt.datetime
     partition_columns: frozenset[str] = frozenset()
+    chunk: str | None = None
+    """Time or row chunking of the current snapshot for over-time statistics (`--chunk`)."""
 
-    def levels(self, spec: CheckSpec, feature: str | None = None, base: Threshold | None = None) -> Levels:
+    def levels(
+        self, spec: CheckSpec, feature: str | None = None, base: Threshold | None = None,
+        defaults: tuple[float | None, float | None] | None = None,
+    ) -> Levels:
         """Defaults < contract-wide `thresholds.<id>` < `base` (levels a section states itself, such as
         max_null_share or a rule's max_violation_share) < `features.<f>.checks.<id>`.
 
@@ -93,7 +102,8 @@ class Context:
         level would otherwise contradict it. A warn level at or above the fail
         level is dropped: it could never show.
         """
-        warn, fail, severity, enabled = spec.warn, spec.fail, spec.severity, True
+        warn, fail = defaults if defaults is not None else (spec.warn, spec.fail)
+        severity, enabled = spec.severity, True
         warn_is_default = True
         layers = [self.contract.thresholds.get(spec.id), base]
         if feature is not None and feature in self.contract.features:

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mlaudit.checks import outputs, validation
+from mlaudit.checks import drift, outputs, validation
 from mlaudit.checks.base import CheckSpec, Context, Planned
 from mlaudit.errors import UsageError
 
@@ -41,6 +41,14 @@ class Registry:
     def get(self, check_id: str) -> Registered:
         return self._by_id[check_id]
 
+    def planners(self, chosen: Iterable[Registered]) -> list[Planner]:
+        """Distinct planners behind `chosen`, in registry order (one planner may serve several checks)."""
+        out: list[Planner] = []
+        for entry in chosen:
+            if entry.plan not in out:
+                out.append(entry.plan)
+        return out
+
     def select(self, only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Registered]:
         """Checks chosen by id, family prefix ('validation') or failure mode; unknown names are errors."""
         only, skip = list(only), list(skip)
@@ -63,7 +71,7 @@ class Registry:
 
 def _entries() -> list[tuple[CheckSpec, Planner]]:
     out: list[tuple[CheckSpec, Planner]] = []
-    for module in (validation, outputs):
+    for module in (validation, outputs, drift):
         out += [(spec, module.PLANNERS[spec.id]) for spec in module.SPECS]
     return out
 

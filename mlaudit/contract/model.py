@@ -266,14 +266,32 @@ class Outputs(Strict):
         return value
 
 
+class DriftSettings(Strict):
+    """How drift is judged (see docs/drift.md). Levels per check live under `thresholds`."""
+
+    correction: Literal["benjamini_hochberg", "bonferroni", "none"] = Field(
+        default="benjamini_hochberg", description="Multiple-testing correction across features."
+    )
+    alpha: Number = Field(default=0.01, gt=0, lt=1, description="Significance level after correction.")
+    bins: int = Field(default=10, ge=2, le=100, description="Reference quantile bins for binned statistics.")
+    min_rows: int = Field(default=100, ge=2, description="Fewest non-missing values per side to judge drift.")
+    chunk: str | None = Field(default=None, description="Default --chunk: 1h, 1d, 1w, 1mo or a row count.")
+
+    @field_validator("chunk")
+    @classmethod
+    def _chunk(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(1h|1d|1w|1mo|[1-9][0-9]*)$", str(value).strip().lower()):
+            raise ValueError(f"'{value}' is not a chunk; write 1h, 1d, 1w, 1mo or a row count like 10000")
+        return value
+
+
 #: Sections a person may leave empty (`owners:` with everything commented out): they mean their defaults.
-EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds")
+EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds", "drift")
 
 #: Sections reserved for later failure modes. Version 1 files may carry them as
 #: mappings; their content is validated by the mlaudit version that evaluates
 #: them, and until then the audit notes that they were not evaluated.
 RESERVED_SECTIONS = (
-    "drift",
     "skew",
     "labels",
     "leakage",
@@ -299,7 +317,7 @@ class Contract(Strict):
     thresholds: dict[str, Threshold] = Field(
         default_factory=dict, description="Contract-wide overrides of check defaults, keyed by check id."
     )
-    drift: dict[str, Any] | None = Field(default=None, description="Reserved for drift settings.")
+    drift: DriftSettings = Field(default_factory=DriftSettings, description="How drift is judged.")
     skew: dict[str, Any] | None = Field(default=None, description="Reserved for training-serving skew settings.")
     labels: dict[str, Any] | None = Field(default=None, description="Reserved for label checks.")
     leakage: dict[str, Any] | None = Field(default=None, description="Reserved for leakage checks.")

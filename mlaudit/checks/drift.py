@@ -1,0 +1,524 @@
+"""Data drift: per-feature distribution and missing-share drift, label, prediction and decision
+drift, dataset-level drift, and when each began (per chunk of the current snapshot).
+
+The decision rule (see docs/drift.md): a drift finding needs BOTH an effect
+size above its warn or fail level AND a p-value below `drift.alpha` after
+correction across all features (Benjamini-Hochberg by default). The effect
+size keeps huge samples from flagging differences nobody cares about; the
+test keeps small samples from flagging noise that inflates every distance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, result, skipped
+from mlaudit.checks.chunks import Chunking, chunking
+from mlaudit.checks.validation import missing_expr
+from mlaudit.contract.model import FeatureType, Importance
+from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
+from mlaudit.stats import compare, twosample
+
+D = FailureMode.data_drift
+MB = OwnerArea.model_behavior
+
+#: Default (warn, fail) levels of each effect size.
+METHOD_LEVELS: dict[str, tuple[float, float]] = {
+    "wasserstein": (0.1, 0.2),
+    "ks": (0.1, 0.2),
+    "psi": (0.1, 0.25),
+    "jensen_shannon": (0.1, 0.2),
+    "hellinger": (0.1, 0.2),
+    "linf": (0.05, 0.1),
+    "chi_square": (0.1, 0.2),
+}
+NUMERIC_ONLY = {"wasserstein", "ks"}
+CATEGORICAL_ONLY = {"chi_square"}
+
+FEATURE = CheckSpec(
+    "drift.feature", D, MB,
+    "Distribution of a feature's non-missing values moved from the reference: effect size above its level "
+    "and significant after correction (default Wasserstein/sd for numbers, Jensen-Shannon for categories).",
+    statistic="distance", warn=None, fail=None, methods=tuple(METHOD_LEVELS),
+)
+NULL_SHARE = CheckSpec(
+    "drift.null_share", D, OwnerArea.data_quality,
+    "Share of missing values (null, NaN, sentinel) changed from the reference: absolute change above its "
+    "level and significant after correction.",
+    statistic="null_share_change", warn=0.05, fail=0.1,
+)
+DATASET = CheckSpec(
+    "drift.dataset", D, MB,
+    "Importance-weighted share of features with drift (distribution or missing share); high counts 3, "
+    "medium 2, low 1, a number as given.",
+    statistic="drifted_weight_share", warn=0.1, fail=0.3, per_feature=False,
+)
+LABEL = CheckSpec(
+    "drift.label", D, MB,
+    "Label distribution (prior) moved between the reference and the current outcomes: largest change in a "
+    "class share (classification) or Wasserstein/sd (regression), significant at drift.alpha.",
+    statistic="distance", warn=0.02, fail=0.05, per_feature=False, methods=tuple(METHOD_LEVELS),
+)
+PREDICTION = CheckSpec(
+    "drift.prediction", D, MB,
+    "Score (or predicted class) distribution moved from the reference: Wasserstein/sd for scores, largest "
+    "change in a class share for classes, significant at drift.alpha.",
+    statistic="distance", warn=0.1, fail=0.2, per_feature=False, methods=tuple(METHOD_LEVELS),
+)
+DECISION = CheckSpec(
+    "drift.decision", D, OwnerArea.decision_impact,
+    "Rate of each decision moved from the reference (largest change in a decision's share), significant at "
+    "drift.alpha.",
+    statistic="distance", warn=0.02, fail=0.05, per_feature=False, methods=tuple(METHOD_LEVELS),
+)
+
+SPECS = (FEATURE, NULL_SHARE, DATASET, LABEL, PREDICTION, DECISION)
+
+_WEIGHTS = {Importance.high: 3.0, Importance.medium: 2.0, Importance.low: 1.0}
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One column to compare and how."""
+
+    column: str
+    kind: str  # numeric | categorical
+    method: str
+    levels: Levels
+    sentinel: Any = None
+
+
+def _kind(dtype: pl.DataType, declared: FeatureType | None) -> str | None:
+    if declared in (FeatureType.category, FeatureType.bool) or dtype == pl.Boolean:
+        return "categorical"
+    if declared is FeatureType.string or isinstance(dtype, pl.Datetime) or dtype in (pl.Date,):
+        return None
+    if dtype.is_numeric():
+        return "numeric"
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return "categorical"
+    return None
+
+
+def _method(ctx: Context, spec: CheckSpec, feature: str | None, kind: str, default: str) -> tuple[str, str]:
+    """(method, error): a per-feature method must fit the column; a contract-wide one applies where it fits."""
+    own = ctx.contract.features[feature].checks.get(spec.id) if feature in ctx.contract.features else None
+    wide = ctx.contract.thresholds.get(spec.id)
+    misfit = NUMERIC_ONLY if kind == "categorical" else CATEGORICAL_ONLY
+    if own is not None and own.method is not None:
+        if own.method in misfit:
+            return default, f"method {own.method} does not apply to {kind} columns"
+        return own.method, ""
+    if wide is not None and wide.method is not None and wide.method not in misfit:
+        return wide.method, ""
+    return default, ""
+
+
+def _requests(target: _Target, schema: Mapping[str, pl.DataType], chunks: Chunking | None,
+              prefix: str) -> dict[str, pl.Expr]:
+    """Expressions giving the target's missing count, and its sorted values or category counts."""
+    name = target.column
+    missing = missing_expr(name, schema[name], target.sentinel)
+    valid = ~missing
+    out: dict[str, pl.Expr] = {f"{prefix}n": pl.len(), f"{prefix}missing": missing.sum()}
+    if target.kind == "numeric":
+        out[f"{prefix}values"] = pl.col(name).filter(valid).cast(pl.Float64).sort().implode()
+    else:
+        out[f"{prefix}counts"] = pl.col(name).filter(valid).cast(pl.String).value_counts().implode()
+    if chunks is not None:
+        out[f"{prefix}chunk_rows"] = chunks.key.value_counts().implode()
+        out[f"{prefix}chunk_missing"] = chunks.key.filter(missing).value_counts().implode()
+        if target.kind == "numeric":
+            out[f"{prefix}chunk_values"] = pl.col(name).filter(valid).cast(pl.Float64).implode()
+            out[f"{prefix}chunk_keys"] = chunks.key.filter(valid).implode()
+        else:
+            pair = pl.struct(chunks.key.filter(valid).alias("k"), pl.col(name).filter(valid).cast(pl.String).alias("v"))
+            out[f"{prefix}chunk_counts"] = pair.value_counts().implode()
+    return out
+
+
+def _counts(pairs: list[dict[str, Any]], key: str) -> dict[Any, int]:
+    """value_counts() rows -> {value: count}."""
+    return {row[key]: int(row["count"]) for row in pairs or []}
+
+
+def _compare(target: _Target, ref: Mapping[str, Any], cur: Mapping[str, Any], bins: int,
+             edges: Any = None, ref_scale: float | None = None) -> compare.Comparison:
+    if target.kind == "numeric":
+        return compare.numeric(np.asarray(ref["values"], dtype=np.float64),
+                               np.asarray(cur["values"], dtype=np.float64), bins, ref_scale, edges)
+    return compare.categorical(_counts(ref["counts"], target.column), _counts(cur["counts"], target.column))
+
+
+def _correct(p_values: list[float], how: str) -> list[float]:
+    if not p_values:
+        return []
+    if how == "benjamini_hochberg":
+        return [float(x) for x in twosample.benjamini_hochberg(p_values)]
+    if how == "bonferroni":
+        return [float(x) for x in twosample.bonferroni(p_values)]
+    return list(p_values)
+
+
+def _judge(levels: Levels, effect: float, p_adjusted: float, alpha: float) -> Status:
+    """Both conditions: effect above a level and significance after correction."""
+    if not np.isfinite(effect):
+        return Status.error
+    graded = levels.grade(effect)
+    if graded is Status.passed or not (p_adjusted < alpha):
+        return Status.passed
+    return graded
+
+
+@dataclass
+class _Outcome:
+    """Everything computed for one target, before results are built."""
+
+    target: _Target
+    comparison: compare.Comparison | None
+    reason: str
+    null_ref: tuple[int, int]
+    null_cur: tuple[int, int]
+    null_test: twosample.TestResult | None = None
+
+
+def _null_pair(values: Mapping[str, Any], prefix: str) -> tuple[int, int]:
+    return int(values.get(f"{prefix}missing") or 0), int(values.get(f"{prefix}n") or 0)
+
+
+def _evaluate(target: _Target, values: Mapping[str, Any], bins: int, min_rows: int) -> _Outcome:
+    ref = {k.removeprefix("reference:"): v for k, v in values.items() if k.startswith("reference:")}
+    cur = {k: v for k, v in values.items() if not k.startswith("reference:")}
+    null_ref, null_cur = _null_pair(ref, ""), _null_pair(cur, "")
+    out = _Outcome(target, None, "", null_ref, null_cur)
+    if null_ref[1] and null_cur[1]:
+        out.null_test = twosample.two_proportions(null_ref[0], null_ref[1], null_cur[0], null_cur[1])
+    n_ref, n_cur = null_ref[1] - null_ref[0], null_cur[1] - null_cur[0]
+    if min(n_ref, n_cur) < min_rows:
+        out.reason = (f"too few non-missing values to judge drift (reference {n_ref:,}, current {n_cur:,}; "
+                      f"drift.min_rows is {min_rows:,})")
+        return out
+    out.comparison = _compare(target, ref, cur, bins)
+    return out
+
+
+def _describe(c: compare.Comparison, method: str) -> str:
+    """One sentence on what moved."""
+    if c.kind == "numeric":
+        r, q = c.explain["reference"], c.explain["current"]
+        if not r or not q:
+            return ""
+        return (f"mean {r['mean']:.4g} -> {q['mean']:.4g}, median {r['p50']:.4g} -> {q['p50']:.4g}, "
+                f"p95 {r['p95']:.4g} -> {q['p95']:.4g}")
+    e = c.explain
+    parts = []
+    if e["new_categories"]:
+        parts.append(f"{e['new_category_share']:.1%} of current rows in new categories "
+                     f"({', '.join(repr(x) for x in e['new_categories'][:3])})")
+    if e["vanished_categories"]:
+        parts.append(f"vanished: {', '.join(repr(x) for x in e['vanished_categories'][:3])}")
+    if e["top_bins"]:
+        top = e["top_bins"][0]
+        parts.append(f"'{top['bin']}' {top['reference_share']:.1%} -> {top['current_share']:.1%}")
+    return "; ".join(parts)
+
+
+def _feature_result(ctx: Context, spec: CheckSpec, o: _Outcome, p_adj: float, alpha: float,
+                    series: list[dict[str, Any]] | None, corrected: bool = True) -> CheckResult:
+    t, c = o.target, o.comparison
+    if c is None:
+        return result(spec, ctx, Status.skipped, o.reason, column=t.column, levels=t.levels)
+    effect = c.distance(t.method)
+    status = _judge(t.levels, effect, p_adj, alpha)
+    verdict = {Status.passed: "no drift", Status.warn: "drift", Status.fail: "drift",
+               Status.error: "cannot judge"}[status]
+    significance = f"{c.test} p={p_adj:.3g}" + (" after correction" if corrected else "")
+    if status is Status.passed and t.levels.grade(effect) is not Status.passed:
+        verdict = "no significant drift"
+    onset = _onset(series)
+    tail = f"; began in chunk {onset}" if onset and status in (Status.warn, Status.fail) else ""
+    level = f"warn above {t.levels.warn:g}, fail above {t.levels.fail:g}" if t.levels.fail is not None else ""
+    msg = (f"'{t.column}': {verdict}: {t.method} {effect:.4g} ({level}; {significance}; n {c.ref_n:,} vs "
+           f"{c.cur_n:,}); {_describe(c, t.method)}{tail}")
+    details: dict[str, Any] = {
+        "method": t.method, "p_value": c.p_value, "p_value_adjusted": p_adj, "test": c.test,
+        "reference_n": c.ref_n, "current_n": c.cur_n, "statistics": c.statistics,
+        "bins": c.labels, "reference_counts": c.ref_counts, "current_counts": c.cur_counts,
+        "explain": c.explain, "onset": onset, "series": series or [],
+    }
+    return result(spec, ctx, status, msg, column=t.column, value=effect, levels=t.levels, **details)
+
+
+def _null_result(ctx: Context, o: _Outcome, levels: Levels, p_adj: float, alpha: float,
+                 series: list[dict[str, Any]] | None) -> CheckResult:
+    t, test = o.target, o.null_test
+    if test is None:
+        return result(NULL_SHARE, ctx, Status.skipped, "a snapshot is empty", column=t.column, levels=levels)
+    before = o.null_ref[0] / o.null_ref[1]
+    after = o.null_cur[0] / o.null_cur[1]
+    change = abs(test.statistic)
+    status = _judge(levels, change, p_adj, alpha)
+    onset = _onset(series, key="null_status")
+    tail = f"; began in chunk {onset}" if onset and status in (Status.warn, Status.fail) else ""
+    msg = (f"'{t.column}': missing share {before:.2%} -> {after:.2%} (change {change:.2%}; fail above "
+           f"{levels.fail:.0%}, warn above {levels.warn:.0%}; p={p_adj:.3g} after correction){tail}"
+           if levels.fail is not None and levels.warn is not None else
+           f"'{t.column}': missing share {before:.2%} -> {after:.2%} (p={p_adj:.3g} after correction){tail}")
+    return result(NULL_SHARE, ctx, status, msg, column=t.column, value=change, levels=levels,
+                  reference_share=before, current_share=after, p_value=test.p_value, p_value_adjusted=p_adj,
+                  onset=onset)
+
+
+def _onset(series: list[dict[str, Any]] | None, key: str = "status") -> str | None:
+    for point in series or []:
+        if point.get(key) in ("warn", "fail"):
+            return str(point["chunk"])
+    return None
+
+
+def _chunk_series(ctx: Context, outcomes: list[_Outcome], values: list[Mapping[str, Any]], chunks: Chunking,
+                  bins: int, min_rows: int, alpha: float, how: str, null_levels: list[Levels]
+                  ) -> list[list[dict[str, Any]]]:
+    """Per target, per chunk: the same comparison against the whole reference (same bins and scale)."""
+    per_target: list[list[dict[str, Any]]] = []
+    tests: list[tuple[int, int, str, float]] = []  # (target, point, kind, p)
+    for ti, (o, v) in enumerate(zip(outcomes, values, strict=True)):
+        points: list[dict[str, Any]] = []
+        if o.comparison is None:
+            per_target.append(points)
+            continue
+        rows = {k: n for k, n in _counts_any(v["chunk_rows"]).items() if k is not None}
+        missing = _counts_any(v["chunk_missing"])
+        groups = _chunk_groups(o.target, v)
+        ref = {k.removeprefix("reference:"): x for k, x in v.items() if k.startswith("reference:")}
+        edges = np.asarray(o.comparison.explain.get("edges", []), dtype=np.float64)
+        scale = o.comparison.explain.get("scale")
+        ref_n_missing, ref_n = o.null_ref
+        for key in sorted(rows):
+            point: dict[str, Any] = {"chunk": chunks.label(key), "rows": rows[key]}
+            n_missing = missing.get(key, 0)
+            point["null_share"] = n_missing / rows[key] if rows[key] else None
+            null_test = twosample.two_proportions(ref_n_missing, ref_n, n_missing, rows[key])
+            tests.append((ti, len(points), "null", null_test.p_value))
+            point["null_change"] = abs(null_test.statistic)
+            cur = groups.get(key)
+            if cur is not None and _size(o.target, cur) >= min_rows:
+                c = _compare(o.target, ref, cur, bins, edges if o.target.kind == "numeric" else None, scale)
+                point["value"] = c.distance(o.target.method)
+                tests.append((ti, len(points), "feature", c.p_value))
+            else:
+                point["value"] = None
+            points.append(point)
+        per_target.append(points)
+    adjusted = _correct([t[3] for t in tests], how)
+    for (ti, pi, kind, _), p_adj in zip(tests, adjusted, strict=True):
+        point = per_target[ti][pi]
+        target = outcomes[ti].target
+        if kind == "feature":
+            point["p_value_adjusted"] = p_adj
+            point["status"] = _judge(target.levels, point["value"], p_adj, alpha).value
+        else:
+            point["null_p_value_adjusted"] = p_adj
+            point["null_status"] = _judge(null_levels[ti], point["null_change"], p_adj, alpha).value
+    return per_target
+
+
+def _counts_any(pairs: list[dict[str, Any]] | None) -> dict[Any, int]:
+    """value_counts() rows of an unnamed key -> {key: count}."""
+    out: dict[Any, int] = {}
+    for row in pairs or []:
+        key = next(v for k, v in row.items() if k != "count")
+        out[key] = int(row["count"])
+    return out
+
+
+def _size(target: _Target, cur: Mapping[str, Any]) -> int:
+    if target.kind == "numeric":
+        return int(np.asarray(cur["values"]).size)
+    return sum(int(r["count"]) for r in cur["counts"])
+
+
+def _chunk_groups(target: _Target, v: Mapping[str, Any]) -> dict[Any, dict[str, Any]]:
+    """Current values grouped by chunk, in the shape `_compare` takes."""
+    if target.kind == "numeric":
+        keys = pl.Series(v["chunk_keys"])
+        known = keys.is_not_null().to_numpy()
+        vals = np.asarray(v["chunk_values"], dtype=np.float64)[known]
+        keys = keys.filter(keys.is_not_null())
+        codes, uniques = keys.rank("dense").cast(pl.Int64).to_numpy() - 1, keys.unique().sort()
+        order = np.lexsort((vals, codes))
+        vals, codes = vals[order], codes[order]
+        bounds = np.searchsorted(codes, np.arange(len(uniques) + 1))
+        return {uniques[i]: {"values": vals[bounds[i]:bounds[i + 1]]} for i in range(len(uniques))}
+    groups: dict[Any, dict[str, Any]] = {}
+    for row in v["chunk_counts"] or []:
+        pair = row[next(k for k in row if k != "count")]
+        if pair["k"] is None:
+            continue
+        groups.setdefault(pair["k"], {"counts": []})["counts"].append({target.column: pair["v"],
+                                                                         "count": row["count"]})
+    return groups
+
+
+def _targets(ctx: Context) -> tuple[list[_Target], list[Planned]]:
+    targets, skips = [], []
+    for name, f in ctx.contract.features.items():
+        levels_probe = ctx.levels(FEATURE, name)
+        if not levels_probe.enabled:
+            continue
+        if name not in ctx.current_schema or name not in ctx.reference_schema:
+            skips.append(skipped(FEATURE, ctx, "column missing from a snapshot", name))
+            continue
+        kind = _kind(ctx.current_schema[name], f.type)
+        ref_kind = _kind(ctx.reference_schema[name], f.type)
+        if kind is None or kind != ref_kind:
+            why = ("string and timestamp features are not compared; declare type: category to compare values"
+                   if kind is None else "column types differ between the snapshots (see validation.schema)")
+            skips.append(skipped(FEATURE, ctx, why, name))
+            continue
+        method, error = _method(ctx, FEATURE, name, kind, "wasserstein" if kind == "numeric" else "jensen_shannon")
+        if error:
+            skips.append(Planned(column=name, ready=result(FEATURE, ctx, Status.error, f"'{name}': {error}",
+                                                           column=name)))
+            continue
+        levels = ctx.levels(FEATURE, name, defaults=METHOD_LEVELS[method])
+        targets.append(_Target(name, kind, method, levels, f.sentinel))
+    return targets, skips
+
+
+def _weight(ctx: Context, name: str) -> float:
+    imp = ctx.contract.features[name].importance
+    if imp is None:
+        return 1.0
+    return _WEIGHTS[imp] if isinstance(imp, Importance) else float(imp)
+
+
+def plan_features(ctx: Context) -> list[Planned]:
+    """One plan for all features: the correction needs every p-value at once."""
+    settings = ctx.contract.drift
+    targets, skips = _targets(ctx)
+    chunks, _reason = chunking(ctx)
+    items: list[Planned] = []
+    for t in targets:
+        items.append(Planned(column=t.column,
+                             requests=_requests(t, ctx.current_schema, chunks, ""),
+                             reference_requests=_requests(t, ctx.reference_schema, None, "")))
+    null_levels = [ctx.levels(NULL_SHARE, t.column) for t in targets]
+
+    def finish_all(all_values: list[Mapping[str, Any]]) -> list[CheckResult]:
+        outcomes = [_evaluate(t, v, settings.bins, settings.min_rows) for t, v in zip(targets, all_values,
+                                                                                         strict=True)]
+        tests = [o.comparison.p_value for o in outcomes if o.comparison is not None]
+        tests += [o.null_test.p_value for o in outcomes if o.null_test is not None]
+        adjusted = iter(_correct(tests, settings.correction))
+        p_feature = [next(adjusted) if o.comparison is not None else float("nan") for o in outcomes]
+        p_null = [next(adjusted) if o.null_test is not None else float("nan") for o in outcomes]
+        series = (_chunk_series(ctx, outcomes, all_values, chunks, settings.bins, settings.min_rows,
+                                settings.alpha, settings.correction, null_levels)
+                  if chunks is not None else [None] * len(outcomes))
+        out: list[CheckResult] = []
+        for o, pf, pn, nl, s in zip(outcomes, p_feature, p_null, null_levels, series, strict=True):
+            out.append(_feature_result(ctx, FEATURE, o, pf, settings.alpha, s))
+            if nl.enabled:
+                out.append(_null_result(ctx, o, nl, pn, settings.alpha, s))
+        out.append(_dataset_result(ctx, out))
+        return out
+
+    return skips + _gather(items, finish_all)
+
+
+def _gather(items: list[Planned], finish_all: Any) -> list[Planned]:
+    """Fold several planned items into one whose finish sees all their values (for joint correction)."""
+    requests: dict[str, pl.Expr] = {}
+    reference: dict[str, pl.Expr] = {}
+    for i, p in enumerate(items):
+        requests.update({f"{i}|{k}": e for k, e in p.requests.items()})
+        reference.update({f"{i}|{k}": e for k, e in p.reference_requests.items()})
+
+    def finish(v: Mapping[str, Any]) -> list[CheckResult]:
+        split: list[dict[str, Any]] = [{} for _ in items]
+        for key, value in v.items():
+            prefix = "reference:" if key.startswith("reference:") else ""
+            index, name = key.removeprefix("reference:").split("|", 1)
+            split[int(index)][prefix + name] = value
+        return list(finish_all(split))
+
+    return [Planned(column=None, requests=requests, reference_requests=reference, finish=finish)]
+
+
+def _dataset_result(ctx: Context, results: list[CheckResult]) -> CheckResult:
+    levels = ctx.levels(DATASET)
+    judged = [r for r in results if r.check in (FEATURE.id, NULL_SHARE.id) and r.status is not Status.skipped]
+    features = sorted({r.column for r in judged if r.column})
+    if not features:
+        return result(DATASET, ctx, Status.skipped, "no feature could be judged for drift", levels=levels)
+    drifted = sorted({r.column for r in judged if r.column and r.status in (Status.warn, Status.fail)})
+    total = sum(_weight(ctx, f) for f in features)
+    share = sum(_weight(ctx, f) for f in drifted) / total
+    status = levels.grade(share)
+    msg = (f"{len(drifted)} of {len(features)} features drifted ({share:.1%} of importance weight"
+           f"{': ' + ', '.join(drifted[:8]) if drifted else ''}); fail above {levels.fail:.0%}, warn above "
+           f"{levels.warn:.0%}" if levels.fail is not None and levels.warn is not None else
+           f"{len(drifted)} of {len(features)} features drifted ({share:.1%} of importance weight)")
+    return result(DATASET, ctx, status, msg, value=share, levels=levels, count=len(drifted), total=len(features),
+                  drifted=drifted)
+
+
+def _single(ctx: Context, spec: CheckSpec, column: str | None, role: str, ref_column: str | None = None
+            ) -> list[Planned]:
+    """Drift of one role column (label, score, predicted class, decision) with its own test."""
+    if not ctx.levels(spec).enabled:
+        return []
+    if not column:
+        return [skipped(spec, ctx, f"columns.{role} is not set in the contract")]
+    if column not in ctx.current_schema or column not in ctx.reference_schema:
+        where = "current snapshot (pass --outcomes?)" if column not in ctx.current_schema else "reference snapshot"
+        return [skipped(spec, ctx, f"'{column}' is not in the {where}", column)]
+    kind = _kind(ctx.current_schema[column], None)
+    if ctx.contract.model.task.value != "regression" and role in ("label", "decision", "predicted_class"):
+        kind = "categorical"
+    if kind is None:
+        return [skipped(spec, ctx, f"'{column}' is neither numeric nor categorical", column)]
+    method, _ = _method(ctx, spec, None, kind, "wasserstein" if kind == "numeric" else "linf")
+    defaults = (spec.warn, spec.fail) if method in ("linf", "wasserstein") else METHOD_LEVELS[method]
+    levels = ctx.levels(spec, None, defaults=defaults)
+    target = _Target(column, kind, method, levels)
+    settings = ctx.contract.drift
+
+    def finish(v: Mapping[str, Any]) -> CheckResult:
+        o = _evaluate(target, v, settings.bins, settings.min_rows)
+        p = o.comparison.p_value if o.comparison is not None else float("nan")
+        return _feature_result(ctx, spec, o, p, settings.alpha, None, corrected=False)
+
+    return [Planned(column=column, requests=_requests(target, ctx.current_schema, None, ""),
+                    reference_requests=_requests(target, ctx.reference_schema, None, ""), finish=finish)]
+
+
+def plan_label(ctx: Context) -> list[Planned]:
+    return _single(ctx, LABEL, ctx.contract.columns.label, "label")
+
+
+def plan_prediction(ctx: Context) -> list[Planned]:
+    cols = ctx.contract.columns
+    if cols.score:
+        return _single(ctx, PREDICTION, cols.score, "score")
+    return _single(ctx, PREDICTION, cols.predicted_class, "predicted_class")
+
+
+def plan_decision(ctx: Context) -> list[Planned]:
+    return _single(ctx, DECISION, ctx.contract.columns.decision, "decision")
+
+
+PLANNERS = {
+    FEATURE.id: plan_features,
+    NULL_SHARE.id: plan_features,
+    DATASET.id: plan_features,
+    LABEL.id: plan_label,
+    PREDICTION.id: plan_prediction,
+    DECISION.id: plan_decision,
+}

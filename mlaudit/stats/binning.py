@@ -1,0 +1,40 @@
+"""Reference-derived bins for numeric values.
+
+Interior edges are reference quantiles at j/k (j = 1..k-1), deduplicated, so
+discrete data gets fewer bins. The outer bins are open: (-inf, e_1] and
+(e_last, +inf), so current values outside the reference range land somewhere.
+A value equal to an edge falls in the bin below it. Missing values are not
+binned here; their share is compared on its own (drift.null_share).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def quantile_edges(ref_sorted: NDArray[np.float64], bins: int) -> NDArray[np.float64]:
+    """Interior bin edges from the sorted, finite-or-infinite reference values."""
+    finite = ref_sorted[np.isfinite(ref_sorted)]
+    if finite.size == 0 or bins < 2:
+        return np.empty(0)
+    qs = np.quantile(finite, np.arange(1, bins) / bins)
+    return np.unique(qs)
+
+
+def bin_counts(values: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Counts of `values` in the len(edges) + 1 bins defined by `edges` (see module docstring)."""
+    index = np.searchsorted(edges, values, side="left")
+    return np.bincount(index, minlength=edges.size + 1).astype(np.int64)
+
+
+def bin_labels(edges: NDArray[np.float64]) -> list[str]:
+    """Human-readable bin names: '(-inf, 1.5]', '(1.5, 3]', ..., '(9, inf)'."""
+    bounds = [-np.inf, *edges.tolist(), np.inf]
+    out = []
+    for lo, hi in itertools.pairwise(bounds):
+        right = ")" if np.isinf(hi) else "]"
+        out.append(f"({lo:.6g}, {hi:.6g}{right}")
+    return out

@@ -1,0 +1,137 @@
+"""Compare one feature between reference and current: every drift statistic plus what explains it.
+
+The drift checks pick one statistic as the effect size (per method) and one
+p-value (Kolmogorov-Smirnov for numbers, chi-square for categories); the rest
+is reported so a person can see why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mlaudit.stats import binning, distances, twosample
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """All statistics of one reference/current pair, and the distributions behind them."""
+
+    kind: str
+    ref_n: int
+    cur_n: int
+    statistics: dict[str, float]
+    p_value: float
+    test: str
+    labels: list[str]
+    ref_counts: list[int]
+    cur_counts: list[int]
+    explain: dict[str, Any] = field(default_factory=dict)
+
+    def distance(self, method: str) -> float:
+        return self.statistics[method]
+
+
+def _summary(sorted_values: NDArray[np.float64]) -> dict[str, float]:
+    finite = sorted_values[np.isfinite(sorted_values)]
+    if finite.size == 0:
+        return {}
+    out = {"mean": float(finite.mean()), "std": float(finite.std(ddof=1)) if finite.size > 1 else 0.0}
+    for q in QUANTILES:
+        out[f"p{int(q * 100)}"] = float(np.quantile(finite, q))
+    return out
+
+
+def scale(ref_sorted: NDArray[np.float64]) -> float:
+    """Reference scale that normalises Wasserstein: the standard deviation (ddof=1) of the finite
+    reference values, or 1 when it is 0 or undefined (a constant or single-value reference)."""
+    finite = ref_sorted[np.isfinite(ref_sorted)]
+    sd = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
+    return sd if sd > 0 else 1.0
+
+
+def _top_bins(labels: list[str], ref: NDArray[np.int64], cur: NDArray[np.int64], k: int = 3) -> list[dict[str, Any]]:
+    """The bins whose share moved most (by PSI contribution), for the explanation."""
+    terms = distances.psi_terms(ref, cur)
+    p, q = distances.shares(ref), distances.shares(cur)
+    order = np.argsort(-terms, kind="mergesort")[:k]
+    return [{"bin": labels[i], "reference_share": float(p[i]), "current_share": float(q[i]),
+             "psi_term": float(terms[i])} for i in order if terms[i] > 0]
+
+
+def numeric(ref_sorted: NDArray[np.float64], cur_sorted: NDArray[np.float64], bins: int,
+            ref_scale: float | None = None, edges: NDArray[np.float64] | None = None) -> Comparison:
+    """Compare sorted non-missing numeric values (infinities allowed; NaN removed by the caller).
+
+    KS, PSI, Jensen-Shannon, Hellinger and L-infinity include infinite values
+    (they fall in the open outer bins); Wasserstein uses finite values only.
+    """
+    edges = binning.quantile_edges(ref_sorted, bins) if edges is None else edges
+    ref_counts = binning.bin_counts(ref_sorted, edges)
+    cur_counts = binning.bin_counts(cur_sorted, edges)
+    ks = twosample.ks_2samp(ref_sorted, cur_sorted)
+    sc = scale(ref_sorted) if ref_scale is None else ref_scale
+    w1 = twosample.wasserstein(ref_sorted[np.isfinite(ref_sorted)], cur_sorted[np.isfinite(cur_sorted)])
+    stats = {
+        "wasserstein": w1 / sc,
+        "ks": ks.statistic,
+        "psi": distances.psi(ref_counts, cur_counts),
+        "jensen_shannon": distances.jensen_shannon(ref_counts, cur_counts),
+        "hellinger": distances.hellinger(ref_counts, cur_counts),
+        "linf": distances.linf(ref_counts, cur_counts),
+    }
+    labels = binning.bin_labels(edges)
+    explain = {
+        "reference": _summary(ref_sorted),
+        "current": _summary(cur_sorted),
+        "top_bins": _top_bins(labels, ref_counts, cur_counts),
+        "wasserstein_raw": w1,
+        "scale": sc,
+        "edges": edges.tolist(),
+    }
+    return Comparison("numeric", int(ref_sorted.size), int(cur_sorted.size), stats, ks.p_value,
+                      "kolmogorov_smirnov", labels, ref_counts.tolist(), cur_counts.tolist(), explain)
+
+
+def categorical(ref: dict[str, int], cur: dict[str, int]) -> Comparison:
+    """Compare category counts (missing values excluded by the caller).
+
+    Categories are the union of both sides, reference categories first (by
+    decreasing reference count, then name), then new ones (by decreasing count).
+    """
+    ref_order = sorted(ref, key=lambda c: (-ref[c], c))
+    new = sorted((c for c in cur if c not in ref), key=lambda c: (-cur[c], c))
+    labels = ref_order + new
+    r = np.array([ref.get(c, 0) for c in labels], dtype=np.int64)
+    q = np.array([cur.get(c, 0) for c in labels], dtype=np.int64)
+    chi = twosample.chi_square(r, q)
+    n_ref, n_cur = int(r.sum()), int(q.sum())
+    total = n_ref + n_cur
+    k = int(((r + q) > 0).sum())
+    cramers_v = float(np.sqrt(chi.statistic / (total * (min(2, k) - 1)))) if total and k > 1 else 0.0
+    stats = {
+        "jensen_shannon": distances.jensen_shannon(r, q),
+        "psi": distances.psi(r, q),
+        "hellinger": distances.hellinger(r, q),
+        "linf": distances.linf(r, q),
+        "chi_square": cramers_v,
+    }
+    cur_shares = distances.shares(q)
+    ref_shares = distances.shares(r)
+    vanished = [c for c in ref_order if cur.get(c, 0) == 0]
+    explain = {
+        "new_categories": new[:10],
+        "new_category_share": float(sum(cur[c] for c in new) / n_cur) if n_cur else 0.0,
+        "vanished_categories": vanished[:10],
+        "vanished_reference_share": float(sum(ref[c] for c in vanished) / n_ref) if n_ref else 0.0,
+        "top_bins": _top_bins(labels, r, q),
+        "chi_square": chi.statistic,
+        "largest_change": (labels[int(np.argmax(np.abs(cur_shares - ref_shares)))] if labels else None),
+    }
+    return Comparison("categorical", n_ref, n_cur, stats, chi.p_value, "chi_square", labels, r.tolist(),
+                      q.tolist(), explain)

@@ -1,0 +1,116 @@
+"""Two-sample statistics on raw values and hypothesis tests on counts.
+
+ECDF-based statistics (Kolmogorov-Smirnov, Wasserstein) take **sorted**
+arrays: the caller sorts each column once and every statistic reuses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats as sps
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """A statistic with its p-value."""
+
+    statistic: float
+    p_value: float
+
+
+def ks_2samp(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> TestResult:
+    """Two-sample Kolmogorov-Smirnov: D = sup_x |F_a(x) - F_b(x)| over the pooled values.
+
+    The two-sided p-value uses Smirnov's asymptotic distribution,
+    P(D > d) = kstwo.sf(d, round(n*m / (n+m))), as scipy's `method="asymp"`;
+    it is slightly conservative at small sizes and exact enough at the sizes
+    drift is judged at. Both arrays must be sorted; NaN must be removed.
+    """
+    n, m = a_sorted.size, b_sorted.size
+    if n == 0 or m == 0:
+        return TestResult(float("nan"), float("nan"))
+    pooled = np.concatenate([a_sorted, b_sorted])
+    cdf_a = np.searchsorted(a_sorted, pooled, side="right") / n
+    cdf_b = np.searchsorted(b_sorted, pooled, side="right") / m
+    d = float(np.max(np.abs(cdf_a - cdf_b)))
+    big, small = max(n, m), min(n, m)
+    en = float(np.round(float(big) * small / (big + small)))
+    if en < 1:  # one value per side: the asymptotic distribution is undefined
+        return TestResult(d, float("nan"))
+    p = float(np.clip(sps.kstwo.sf(d, en), 0.0, 1.0))
+    return TestResult(d, p)
+
+
+def wasserstein(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> float:
+    """First Wasserstein distance: W1 = integral |F_a(x) - F_b(x)| dx, exact, from sorted finite values."""
+    if a_sorted.size == 0 or b_sorted.size == 0:
+        return float("nan")
+    pooled = np.sort(np.concatenate([a_sorted, b_sorted]), kind="mergesort")
+    deltas = np.diff(pooled)
+    cdf_a = np.searchsorted(a_sorted, pooled[:-1], side="right") / a_sorted.size
+    cdf_b = np.searchsorted(b_sorted, pooled[:-1], side="right") / b_sorted.size
+    return float(np.sum(np.abs(cdf_a - cdf_b) * deltas))
+
+
+def chi_square(ref_counts: ArrayLike, cur_counts: ArrayLike) -> TestResult:
+    """Pearson chi-square test of homogeneity on the 2 x k table of counts (no continuity correction).
+
+    chi2 = sum_ij (O_ij - E_ij)^2 / E_ij with E_ij = row_i * col_j / total, on
+    k - 1 degrees of freedom; categories empty on both sides are dropped. With
+    fewer than two non-empty categories there is nothing to test (p = 1).
+    """
+    table = np.vstack([np.asarray(ref_counts, dtype=np.float64), np.asarray(cur_counts, dtype=np.float64)])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
+        return TestResult(0.0, 1.0)
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    chi2 = float(np.sum((table - expected) ** 2 / expected))
+    dof = table.shape[1] - 1
+    return TestResult(chi2, float(sps.chi2.sf(chi2, dof)))
+
+
+def two_proportions(k1: int, n1: int, k2: int, n2: int) -> TestResult:
+    """Difference of two proportions q - p (p = k1/n1, q = k2/n2) with the pooled z-test's two-sided p-value.
+
+    z = (q - p) / sqrt(s (1 - s) (1/n1 + 1/n2)) with s = (k1 + k2) / (n1 + n2);
+    p-value = 2 * (1 - Phi(|z|)); identical to the 2 x 2 chi-square without correction.
+    """
+    if n1 == 0 or n2 == 0:
+        return TestResult(float("nan"), float("nan"))
+    p, q = k1 / n1, k2 / n2
+    pooled = (k1 + k2) / (n1 + n2)
+    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
+    if var == 0:
+        return TestResult(q - p, 1.0)
+    z = (q - p) / np.sqrt(var)
+    return TestResult(q - p, float(2 * sps.norm.sf(abs(z))))
+
+
+def benjamini_hochberg(p_values: ArrayLike) -> NDArray[np.float64]:
+    """Benjamini-Hochberg adjusted p-values: p_(i) * m / i, made monotone from the largest down, capped at 1.
+
+    NaN p-values (tests that could not run) stay NaN and do not count in m.
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    order = np.argsort(p[ok], kind="mergesort")
+    ranked = p[ok][order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
+    result = np.empty(m)
+    result[order] = np.minimum(adjusted, 1.0)
+    out[ok] = result
+    return out
+
+
+def bonferroni(p_values: ArrayLike) -> NDArray[np.float64]:
+    """Bonferroni adjusted p-values: min(1, p * m), m the number of non-NaN p-values."""
+    p = np.asarray(p_values, dtype=np.float64)
+    m = int((~np.isnan(p)).sum())
+    return np.minimum(p * m, 1.0)

@@ -1,0 +1,194 @@
+"""Drift checks: calibrated defaults (no false alarms, real shifts caught), explanations, onset, options."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+import mlaudit
+from mlaudit.report import json as json_report
+from mlaudit.results import AuditResult, CheckResult, Status
+from tests.conftest import SAMPLE
+from tests.simulate import SHIFTS, clean_pair, shifted_pair, write_contract
+
+FLAGGED = (Status.warn, Status.fail)
+DRIFT = ["drift.feature", "drift.null_share"]
+
+
+def _one(res: AuditResult, check: str, column: str | None) -> CheckResult:
+    found = [r for r in res.results if r.check == check and r.column == column]
+    assert len(found) == 1, [(r.check, r.column) for r in res.results]
+    return found[0]
+
+
+@pytest.mark.parametrize(("rows", "seeds"), [(500, 20), (5_000, 20)])
+def test_clean_data_raises_no_drift_warning(tmp_path: Path, rows: int, seeds: int) -> None:
+    """Two samples of one distribution, 50 features of five kinds with 5% missing: no warning in any seed."""
+    alarms = []
+    for seed in range(seeds):
+        ref, cur, types = clean_pair(seed, rows)
+        res = mlaudit.audit(write_contract(tmp_path / "c.yaml", types), ref, cur, only=DRIFT)
+        alarms += [(seed, r.check, r.column, r.value) for r in res.results if r.status in FLAGGED]
+        assert {r.check for r in res.results} == set(DRIFT)
+    assert alarms == []
+
+
+@pytest.mark.slow
+def test_clean_data_at_half_a_million_rows_raises_no_drift_warning(tmp_path: Path) -> None:
+    ref, cur, types = clean_pair(7, 500_000)
+    res = mlaudit.audit(write_contract(tmp_path / "c.yaml", types), ref, cur, only=DRIFT)
+    assert [(r.column, r.value) for r in res.results if r.status in FLAGGED] == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_real_shifts_at_ten_thousand_rows_are_flagged(tmp_path: Path, seed: int) -> None:
+    ref, cur, types = shifted_pair(seed)
+    res = mlaudit.audit(write_contract(tmp_path / "c.yaml", types), ref, cur, only=DRIFT)
+    for name in SHIFTS:
+        check = "drift.null_share" if name.startswith("nulls") else "drift.feature"
+        assert _one(res, check, name).status in FLAGGED, _one(res, check, name).message
+    assert _one(res, "drift.feature", "stable").status is Status.passed
+
+
+def test_result_explains_itself(tmp_path: Path) -> None:
+    ref, cur, types = shifted_pair(0)
+    res = mlaudit.audit(write_contract(tmp_path / "c.yaml", types), ref, cur, only=DRIFT)
+    num = _one(res, "drift.feature", "mean_0.2sd")
+    d = num.details
+    assert d["method"] == "wasserstein" and d["test"] == "kolmogorov_smirnov"
+    assert d["reference_n"] == 10_000 and d["current_n"] == 10_000
+    assert d["p_value_adjusted"] < 0.01 and d["p_value_adjusted"] >= d["p_value"]
+    assert set(d["statistics"]) == {"wasserstein", "ks", "psi", "jensen_shannon", "hellinger", "linf"}
+    assert sum(d["reference_counts"]) == 10_000 and len(d["bins"]) == len(d["reference_counts"])
+    assert d["explain"]["current"]["mean"] - d["explain"]["reference"]["mean"] == pytest.approx(0.2, abs=0.05)
+    assert "mean" in num.message and "n 10,000 vs 10,000" in num.message
+    cat = _one(res, "drift.feature", "new_category_5pct")
+    assert cat.details["explain"]["new_categories"] == ["brand_new"]
+    assert cat.details["explain"]["new_category_share"] == pytest.approx(0.05, abs=0.01)
+    assert "'brand_new'" in cat.message
+    nulls = _one(res, "drift.null_share", "nulls_1_to_20pct")
+    assert nulls.status is Status.fail and "missing share 1.10% -> 20.22%" in nulls.message
+    assert nulls.details["reference_share"] == pytest.approx(0.011) and nulls.value == pytest.approx(0.1912)
+
+
+def test_effect_without_significance_is_not_drift(tmp_path: Path) -> None:
+    """At 30 rows a distance is noisy: a large one that the test cannot confirm is not flagged."""
+    rng = np.random.default_rng(3)
+    ref = pl.DataFrame({"x": rng.normal(0, 1, 30)})
+    cur = pl.DataFrame({"x": rng.normal(0.3, 1, 30)})
+    path = write_contract(tmp_path / "c.yaml", {"x": "float"}, {"drift": {"min_rows": 10}})
+    r = _one(mlaudit.audit(path, ref, cur, only=["drift.feature"]), "drift.feature", "x")
+    assert r.value > 0.1 and r.details["p_value_adjusted"] > 0.01
+    assert r.status is Status.passed and "no significant drift" in r.message
+
+
+def test_too_few_rows_is_skipped_with_reason(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"x": [1.0, 2.0, 3.0]})
+    r = _one(mlaudit.audit(write_contract(tmp_path / "c.yaml", {"x": "float"}), frame, frame,
+                           only=["drift.feature"]), "drift.feature", "x")
+    assert r.status is Status.skipped and "min_rows" in r.message
+
+
+def test_method_override_and_misfit(tmp_path: Path) -> None:
+    ref, cur, types = shifted_pair(1)
+    extra = {"thresholds": {"drift.feature": {"method": "psi"}}}
+    path = write_contract(tmp_path / "c.yaml", types, extra)
+    res = mlaudit.audit(path, ref, cur, only=["drift.feature"])
+    r = _one(res, "drift.feature", "scale_1.5x")
+    assert r.details["method"] == "psi" and r.value == r.details["statistics"]["psi"]
+    assert (r.threshold, r.warn_threshold) == (0.25, 0.1)
+    misfit = "  new_category_5pct:\n    type: category\n    checks: {drift.feature: {method: ks}}"
+    text = path.read_text().replace("  new_category_5pct:\n    type: category", misfit)
+    path.write_text(text)
+    res = mlaudit.audit(path, ref, cur, only=["drift.feature"])
+    assert _one(res, "drift.feature", "new_category_5pct").status is Status.error
+    assert res.exit_code == 1
+
+
+@pytest.mark.parametrize("correction", ["bonferroni", "none"])
+def test_correction_choice_is_applied(tmp_path: Path, correction: str) -> None:
+    ref, cur, types = shifted_pair(2)
+    path = write_contract(tmp_path / "c.yaml", types, {"drift": {"correction": correction}})
+    res = mlaudit.audit(path, ref, cur, only=DRIFT)
+    r = _one(res, "drift.feature", "stable")
+    tests = sum(1 for x in res.results if "p_value" in x.details)
+    expected = min(1.0, r.details["p_value"] * tests) if correction == "bonferroni" else r.details["p_value"]
+    assert r.details["p_value_adjusted"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_dataset_drift_is_importance_weighted(tmp_path: Path) -> None:
+    ref, cur, types = shifted_pair(0)
+    path = write_contract(tmp_path / "c.yaml", types)
+    text = path.read_text().replace("  stable:\n    type: float", "  stable:\n    type: float\n    importance: 10")
+    path.write_text(text)
+    res = mlaudit.audit(path, ref, cur, only=["drift"])
+    r = _one(res, "drift.dataset", None)
+    assert r.count == 5 and r.total == 6
+    assert r.value == pytest.approx(5 / 15)
+    assert r.status is Status.fail  # default fail above 30%
+
+
+def _sample_drift(chunk: str | None = "1d") -> AuditResult:
+    return mlaudit.audit(SAMPLE / "contract.yaml", SAMPLE / "reference.parquet", SAMPLE / "current",
+                         SAMPLE / "outcomes.parquet", only=["drift"], chunk=chunk,
+                         as_of=dt.datetime(2026, 10, 31, tzinfo=dt.timezone.utc))
+
+
+@pytest.fixture(scope="module")
+def sample() -> AuditResult:
+    return _sample_drift()
+
+
+@pytest.mark.parametrize(("column", "onset"), [
+    ("avg_balance_30d", "2026-10-10"), ("debt_to_income", "2026-10-15"), ("num_recent_inquiries", "2026-10-20"),
+])
+def test_sample_planted_drift_found_with_its_onset(sample: AuditResult, column: str, onset: str) -> None:
+    r = _one(sample, "drift.feature", column)
+    assert r.status in FLAGGED
+    assert r.details["onset"] == onset and f"began in chunk {onset}" in r.message
+    series = r.details["series"]
+    assert [p["chunk"] for p in series][:2] == ["2026-10-01", "2026-10-02"] and len(series) == 30
+    before = [p for p in series if p["chunk"] < onset]
+    assert all(p["status"] == "pass" for p in before)
+
+
+def test_sample_stable_features_not_flagged(sample: AuditResult) -> None:
+    for column in ("income", "loan_amount", "age", "region", "product", "has_guarantor", "credit_score"):
+        assert _one(sample, "drift.feature", column).status is Status.passed, column
+    assert _one(sample, "drift.null_share", "credit_score").status in FLAGGED  # 1% -> 8% missing
+
+
+def test_sample_label_prediction_decision_drift_are_judged(sample: AuditResult) -> None:
+    for check in ("drift.label", "drift.prediction", "drift.decision"):
+        r = [x for x in sample.results if x.check == check]
+        assert len(r) == 1 and r[0].status is not Status.skipped, check
+
+
+def test_chunk_by_rows(tmp_path: Path) -> None:
+    ref, cur, types = shifted_pair(0)
+    res = mlaudit.audit(write_contract(tmp_path / "c.yaml", types), ref, cur, only=["drift.feature"], chunk="2500")
+    series = _one(res, "drift.feature", "mean_0.2sd").details["series"]
+    assert [p["chunk"] for p in series] == ["rows 0-2,499", "rows 2,500-4,999", "rows 5,000-7,499",
+                                            "rows 7,500-9,999"]
+    assert [p["rows"] for p in series] == [2500] * 4
+
+
+def test_bad_chunk_is_a_usage_error(tmp_path: Path) -> None:
+    from mlaudit.errors import UsageError
+
+    ref, cur, types = shifted_pair(0)
+    with pytest.raises(UsageError, match="--chunk"):
+        mlaudit.audit(write_contract(tmp_path / "c.yaml", types), ref, cur, only=["drift"], chunk="fortnight")
+
+
+def test_json_carries_series_and_distributions(sample: AuditResult) -> None:
+    report = json.loads(json_report.render(sample))
+    r = next(x for x in report["results"] if x["check"] == "drift.feature" and x["column"] == "debt_to_income")
+    d = r["details"]
+    assert len(d["series"]) == 30 and {"chunk", "rows", "value", "status", "null_share"} <= set(d["series"][0])
+    assert len(d["bins"]) == len(d["reference_counts"]) == len(d["current_counts"])
