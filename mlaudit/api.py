@@ -23,7 +23,7 @@ from mlaudit.checks.registry import REGISTRY
 from mlaudit.contract.compat import problems_against
 from mlaudit.contract.loader import LoadedContract, load_contract
 from mlaudit.contract.model import RESERVED_SECTIONS
-from mlaudit.errors import ContractError, DataError
+from mlaudit.errors import ContractError, DataError, UsageError
 from mlaudit.results import AuditResult, CheckResult, FailOn
 
 ContractSource = str | os.PathLike[str] | LoadedContract
@@ -63,11 +63,30 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned]) -
         if "validation" in reason and "join" in reason:
             raise DataError("outcomes: the id column is repeated; each prediction may have one outcome") from None
         raise DataError(f"snapshots could not be read or computed ({reason})") from None
+    except BaseException as exc:  # a panic inside polars (corrupt pages) is a BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else "corrupt data"
+        raise DataError(f"a snapshot file could not be decoded ({reason}); re-export it") from None
     for (prefix, _, _), frame in zip(jobs, frames, strict=True):
         for key, value in frame.row(0, named=True).items():
             index, name = key.split("\x1f", 1)
             values[int(index)][prefix + name] = value
     return values
+
+
+def _names(value: Iterable[str] | str, what: str) -> list[str]:
+    """Check ids for only/skip: one string is one id, not its characters."""
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def parse_time(text: str, what: str) -> dt.datetime:
+    """An ISO date or time ('2026-11-01', '2026-11-01T06:00:00Z'); naive means UTC."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{what} {text!r} is not an ISO date or time (e.g. 2026-11-01T06:00:00Z)") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def audit(
@@ -79,7 +98,7 @@ def audit(
     only: Iterable[str] = (),
     skip: Iterable[str] = (),
     fail_on: FailOn | str = FailOn.error,
-    as_of: dt.datetime | None = None,
+    as_of: dt.datetime | str | None = None,
     chunk: str | None = None,
     clock: Clock | None = None,
     progress: Callable[[str], None] | None = None,
@@ -93,14 +112,21 @@ def audit(
     """
     clock = clock or Clock()
     say = progress or (lambda _msg: None)
+    only, skip = _names(only, "only"), _names(skip, "skip")
+    try:
+        fail_on = FailOn(fail_on)
+    except ValueError:
+        raise UsageError(f"fail_on {fail_on!r}: use 'error', 'warning' or 'never'") from None
+    if isinstance(as_of, str):
+        as_of = parse_time(as_of, "as_of")
+    if not isinstance(contract, str | os.PathLike | LoadedContract):
+        raise UsageError(f"contract: expected a path or a LoadedContract, got {type(contract).__name__}")
     timings: dict[str, float] = {}
     t0 = clock.timer()
     started = clock.now()
     as_of = as_of or started
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=dt.timezone.utc)
-    fail_on = FailOn(fail_on)
-    only, skip = list(only), list(skip)
     selected = REGISTRY.select(only, skip)
 
     say("loading contract")

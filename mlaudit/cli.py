@@ -103,13 +103,19 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _parse_as_of(text: str | None) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--as-of {text!r} is not an ISO date or time (e.g. 2026-11-01T06:00:00Z)") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    from mlaudit.api import parse_time
+
+    return None if text is None else parse_time(text, "--as-of")
+
+
+def _not_an_input(path: Path | None, flag: str, *sources: str | Path | None) -> None:
+    """Refuse a report path that is one of the audit's input files."""
+    if path is None:
+        return
+    target = path.resolve()
+    for source in sources:
+        if source is not None and Path(source).exists() and Path(source).resolve() == target:
+            raise UsageError(f"{flag} {path} is one of the audit's inputs; write the report elsewhere")
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -145,8 +151,9 @@ def audit(
     from mlaudit.report import markdown, terminal
 
     def run() -> int:
-        _check_output(json_path, "--json")
-        _check_output(markdown_path, "--markdown")
+        for path, flag in ((json_path, "--json"), (markdown_path, "--markdown")):
+            _check_output(path, flag)
+            _not_an_input(path, flag, contract, reference, current, outcomes)
         when = _parse_as_of(as_of)
         err = Console(stderr=True)
         show_progress = not quiet and err.is_terminal
@@ -165,8 +172,12 @@ def audit(
             _write_atomic(markdown_path, summary)
             step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
             if step_summary:
-                with open(step_summary, "a", encoding="utf-8") as fh:
-                    fh.write(summary)
+                try:
+                    with open(step_summary, "a", encoding="utf-8") as fh:
+                        fh.write(summary)
+                except OSError as exc:
+                    typer.echo(f"mlaudit: warning: cannot append to GITHUB_STEP_SUMMARY {step_summary} "
+                               f"({exc.strerror or exc}); the summary is in {markdown_path}", err=True)
         if not quiet:
             terminal.print_report(result, Console(highlight=False), verbose=verbose)
             if verbose:

@@ -24,7 +24,7 @@ def matches(ftype: FeatureType, dtype: pl.DataType) -> bool:
     numbers are not accepted for numeric features: that is training-serving skew.
     """
     if ftype is FeatureType.float:
-        return dtype.is_float() or dtype.is_integer()
+        return dtype.is_float() or dtype.is_integer() or dtype.is_decimal()
     if ftype is FeatureType.int:
         return dtype.is_integer()
     if ftype is FeatureType.bool:

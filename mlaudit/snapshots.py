@@ -48,7 +48,7 @@ def _resolve(source: str, role: str) -> tuple[list[Path], bool]:
     if path.is_file():
         return [path], False
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*.parquet") if not any(
+        files = sorted(p for p in path.rglob("*.parquet") if p.is_file() and not any(
             part.startswith((".", "_")) for part in p.relative_to(path).parts))
         if not files:
             raise DataError(f"{role} snapshot: folder {source} holds no .parquet files")
@@ -61,11 +61,12 @@ def _resolve(source: str, role: str) -> tuple[list[Path], bool]:
     raise DataError(f"{role} snapshot: {source} not found; give a Parquet file, a folder or a glob")
 
 
-def _footer(path: Path, role: str) -> tuple[int, bytes, list[str]]:
-    """(row count, footer bytes, column names) of a Parquet file; DataError if it is not readable Parquet."""
+def _footer(path: Path, role: str) -> tuple[int, bytes, list[tuple[str, str]]]:
+    """(row count, footer bytes, (name, type) of each column) of a Parquet file; DataError if unreadable."""
     try:
         meta = pq.read_metadata(path)
-        names = list(meta.schema.to_arrow_schema().names)
+        arrow = meta.schema.to_arrow_schema()
+        columns = [(f.name, str(f.type)) for f in arrow]
         size = path.stat().st_size
         with path.open("rb") as fh:
             fh.seek(max(0, size - 8))
@@ -73,11 +74,27 @@ def _footer(path: Path, role: str) -> tuple[int, bytes, list[str]]:
             footer_len = int.from_bytes(tail[:4], "little")
             fh.seek(max(0, size - 8 - footer_len))
             footer = fh.read(footer_len)
-    except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) on bad files
+    except Exception as exc:  # pyarrow raises ArrowInvalid, ArrowNotImplementedError, OSError... on bad files
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{role} snapshot: {path} is not a readable Parquet file ({reason}); "
                         "re-export it or remove it from the input") from None
-    return int(meta.num_rows), footer, names
+    return int(meta.num_rows), footer, columns
+
+
+def _schema_difference(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> str:
+    da, db = dict(a), dict(b)
+    parts = [f"'{n}' missing" for n in da if n not in db] + [f"'{n}' extra" for n in db if n not in da]
+    parts += [f"'{n}' is {db[n]}, not {da[n]}" for n in da if n in db and da[n] != db[n]]
+    return "; ".join(parts[:3]) or "column order differs"
+
+
+def _partition_keys(files: list[Path], root: Path | None) -> set[str]:
+    """Hive keys (key=value folder names) above the files."""
+    keys: set[str] = set()
+    for f in files:
+        parts = f.relative_to(root).parts[:-1] if root is not None else f.parts[:-1]
+        keys.update(p.split("=", 1)[0] for p in parts if "=" in p)
+    return keys
 
 
 def scan(source: str | os.PathLike[str], role: str) -> Snapshot:
@@ -86,19 +103,32 @@ def scan(source: str | os.PathLike[str], role: str) -> Snapshot:
     files, hive = _resolve(text, role)
     digest = hashlib.sha256()
     rows = 0
-    stored: set[str] = set()
+    first: list[tuple[str, str]] | None = None
     for f in files:
-        n, footer, names = _footer(f, role)
-        stored.update(names)
+        n, footer, columns = _footer(f, role)
+        if first is None:
+            first = columns
+        elif columns != first:
+            raise DataError(f"{role} snapshot: {f} has columns or types that differ from {files[0]} "
+                            f"({_schema_difference(first, columns)}); files in one snapshot must share a schema")
         rows += n
         digest.update(f.name.encode() + b"\0" + str(f.stat().st_size).encode() + b"\0" + footer)
+    stored = {name for name, _ in first or []}
+    names = [name for name, _ in first or []]
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"{role} snapshot: {files[0]} repeats column names {', '.join(dupes)}; rename them")
     try:
         frame = pl.scan_parquet([str(f) for f in files], hive_partitioning=hive)
         schema = dict(frame.collect_schema())
     except pl.exceptions.PolarsError as exc:
         reason = str(exc).splitlines()[0]
-        raise DataError(f"{role} snapshot: cannot read {text} ({reason}); files in one snapshot "
-                        "must share a schema") from None
+        raise DataError(f"{role} snapshot: cannot read {text} ({reason})") from None
+    if hive:
+        clash = sorted(stored & set(_partition_keys(files, Path(text) if Path(text).is_dir() else None)))
+        if clash:
+            raise DataError(f"{role} snapshot: partition folder key {', '.join(clash)} is also a column inside "
+                            "the files; rename the folder or the column")
     return Snapshot(role=role, source=text, frame=frame, schema=schema,
                     files=tuple(str(f) for f in files), rows=rows,
                     fingerprint="sha256:" + digest.hexdigest(),
@@ -139,9 +169,12 @@ def join_outcomes(current: Snapshot, outcomes: Snapshot, id_col: str | None) -> 
     for snap in (current, outcomes):
         if id_col not in snap.schema:
             raise DataError(f"{snap.role} snapshot has no id column '{id_col}' to join outcomes on")
+    if current.schema[id_col] != outcomes.schema[id_col]:
+        raise DataError(f"outcomes: id column '{id_col}' is {outcomes.schema[id_col]} but {current.schema[id_col]} "
+                        "in the current snapshot; write both with the same type")
     overlap = [c for c in outcomes.schema if c != id_col and c in current.schema]
     left = current.frame.drop(overlap) if overlap else current.frame
-    frame = left.join(outcomes.frame, on=id_col, how="left", validate="m:1")
+    frame = left.join(outcomes.frame, on=id_col, how="left", validate="m:1", maintain_order="left")
     schema = dict(frame.collect_schema())
     return Snapshot(role="current", source=f"{current.source} + outcomes {outcomes.source}", frame=frame,
                     schema=schema, files=current.files, rows=current.rows,

@@ -307,7 +307,7 @@ def test_confidence_gate_fails_on_weak_automatic_decisions(run_audit: Callable[.
     assert_finding(r, status=Status.fail, value=weak / auto, count=weak, total=auto, threshold=0.4, warn=0.1,
                    examples=tuple(ids), area=OwnerArea.decision_impact,
                    in_message=["2 of 4", "50.0%", "reviewer", "0.8"])
-    assert r.details == {"below": 0.8}
+    assert r.details == {"below": 0.8, "invalid_scores": 0}
 
 
 def test_confidence_gate_warns_between_levels(run_audit: Callable[..., AuditResult]) -> None:

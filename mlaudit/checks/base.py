@@ -38,6 +38,8 @@ class CheckSpec:
     """False for dataset-level checks: `features.<f>.checks.<id>` would have no effect, so it is an error."""
     methods: tuple[str, ...] = ()
     """Statistics a contract may choose with `method:`; empty when the check offers no choice."""
+    levels_from: str | None = None
+    """Where the check's limits are set when not as warn/fail (e.g. 'dataset.freshness'); warn/fail are then errors."""
 
     @property
     def family(self) -> str:
@@ -143,7 +145,8 @@ def stated(source: Any, **mapping: str) -> Threshold:
     when the contract wrote that key, and an empty Threshold (overriding nothing) otherwise.
     """
     written = source.model_fields_set
-    return Threshold(**{level: getattr(source, key) for level, key in mapping.items() if key in written})
+    return Threshold(**{level: getattr(source, key) for level, key in mapping.items()
+                        if key in written and getattr(source, key) is not None})
 
 
 def result(

@@ -104,6 +104,8 @@ def plan_confidence_gate(ctx: Context) -> list[Planned]:
     scores = _score_columns(ctx)
     if not scores or any(s not in ctx.current_schema for s in scores):
         return [skipped(CONFIDENCE_GATE, ctx, "score columns missing from the current snapshot")]
+    if not all(ctx.current_schema[s].is_numeric() for s in scores):
+        return [skipped(CONFIDENCE_GATE, ctx, "score columns are not numeric (see validation.schema)")]
     if cols.probabilities:
         confidence = pl.max_horizontal([pl.col(p) for p in cols.probabilities])
     else:
@@ -116,21 +118,26 @@ def plan_confidence_gate(ctx: Context) -> list[Planned]:
         basis = f"decisions with no reviewer ('{cols.review}' null)"
     if cols.decision and cols.decision in ctx.current_schema:
         automatic = automatic & pl.col(cols.decision).is_not_null()
-    weak = automatic & (confidence < gate.below)
-    requests = {"auto": automatic.sum(), "weak": weak.fill_null(False).sum(), "ex": ctx.examples(weak)}
+    # a missing, NaN or out-of-[0, 1] score gives no confidence at all: such a decision is weak too
+    invalid = pl.any_horizontal([pl.col(s).is_null() | pl.col(s).cast(pl.Float64).is_nan() | (pl.col(s) < 0)
+                                 | (pl.col(s) > 1) for s in scores])
+    weak = automatic & (invalid | (confidence < gate.below)).fill_null(True)
+    requests = {"auto": automatic.sum(), "weak": weak.fill_null(False).sum(), "ex": ctx.examples(weak),
+                "invalid": (automatic & invalid).fill_null(False).sum()}
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
-        auto, n = int(v["auto"]), int(v["weak"])
+        auto, n, bad = int(v["auto"]), int(v["weak"]), int(v["invalid"])
         if auto == 0:
             return result(CONFIDENCE_GATE, ctx, Status.skipped, f"no automatic decisions ({basis})",
                           levels=levels)
         value = n / auto
         status = levels.grade(value)
+        unscored = f", {bad:,} of them on a missing or invalid score" if bad else ""
         msg = (f"{n:,} of {auto:,} {basis} ({pct(value)}) were taken with confidence below "
-               f"{gate.below:g}; {limit_text(levels)}")
+               f"{gate.below:g}{unscored}; {limit_text(levels)}")
         return result(CONFIDENCE_GATE, ctx, status, msg, column=scores[0] if len(scores) == 1 else None,
                       value=value, levels=levels, count=n, total=auto,
-                      examples=v["ex"] if status is not Status.passed else (), below=gate.below)
+                      examples=v["ex"] if status is not Status.passed else (), below=gate.below, invalid_scores=bad)
 
     return [Planned(column=None, requests=requests, finish=finish)]
 

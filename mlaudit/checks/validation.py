@@ -31,6 +31,7 @@ from mlaudit.checks.base import (
     skipped,
     stated,
 )
+from mlaudit.contract.compat import rule_problem
 from mlaudit.contract.model import Feature, FeatureType, Severity, Threshold, parse_duration
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
 
@@ -41,7 +42,7 @@ SCHEMA = CheckSpec(
     "validation.schema", V, DQ,
     "Columns the contract names are present in the current snapshot with a compatible type; "
     "columns nobody declared are reported.",
-    statistic="schema_mismatch", fail=0.0,
+    statistic="schema_mismatch", fail=0.0, levels_from="the contract's column declarations (any mismatch fails)",
 )
 NULL_SHARE = CheckSpec(
     "validation.null_share", V, DQ,
@@ -71,18 +72,22 @@ UNIQUE = CheckSpec(
 ROW_COUNT = CheckSpec(
     "validation.row_count", V, DQ,
     "The current snapshot's row count lies within the contract's bounds (at least 1 row by default).",
-    statistic="rows", per_feature=False,
+    statistic="rows", per_feature=False, levels_from="dataset.row_count",
 )
 FRESHNESS = CheckSpec(
     "validation.freshness", V, DQ,
     "Age of the newest event_time at audit time stays under the contract's warn and fail ages.",
-    statistic="age_hours", per_feature=False,
+    statistic="age_hours", per_feature=False, levels_from="dataset.freshness",
 )
 RULE = CheckSpec(
     "validation.rule", V, DQ,
     "Share of rows that violate a cross-column SQL rule of the contract (max_violation_share, default 0).",
     statistic="violation_share", fail=0.0, per_feature=False,
 )
+
+#: Types the column roles must have for the checks that read them.
+ROLE_TYPES = {"event_time": FeatureType.datetime, "score": FeatureType.float, "probabilities": FeatureType.float,
+              "amount": FeatureType.float, "cost": FeatureType.float}
 
 SPECS = (SCHEMA, NULL_SHARE, RANGE, ALLOWED, REGEX, UNIQUE, ROW_COUNT, FRESHNESS, RULE)
 
@@ -98,10 +103,22 @@ def missing_expr(name: str, dtype: pl.DataType, sentinel: Any = None) -> pl.Expr
     col = pl.col(name)
     missing = col.is_null() | col.is_nan() if dtype.is_float() else col.is_null()
     if sentinel is not None:
-        numeric = isinstance(sentinel, int | float) and not isinstance(sentinel, bool)
-        is_sentinel = col == sentinel if numeric and dtype.is_numeric() else col.cast(pl.String) == _as_text(sentinel)
-        missing = missing | is_sentinel.fill_null(False)
+        missing = missing | _equals(col, dtype, sentinel).fill_null(False)
     return missing
+
+
+def _equals(col: pl.Expr, dtype: pl.DataType, value: Any) -> pl.Expr:
+    """col == value, compared natively where the types allow (so -1 matches -1.0 and a timestamp a datetime)."""
+    if dtype.is_numeric() and not isinstance(value, bool):
+        try:
+            return col == float(value)
+        except (TypeError, ValueError):
+            return pl.repeat(False, pl.len())
+    if isinstance(dtype, pl.Datetime) or dtype == pl.Date:
+        if isinstance(value, dt.date):
+            return col == pl.lit(value)
+        return pl.repeat(False, pl.len())
+    return col.cast(pl.String) == _as_text(value)
 
 
 def _missing(ctx: Context, name: str) -> pl.Expr:
@@ -130,7 +147,7 @@ def plan_schema(ctx: Context) -> list[Planned]:
     for role, col in c.columns.named().items():
         if role in ("label", "label_time"):
             continue  # delayed: may arrive only with --outcomes
-        declared.setdefault(col, None)
+        declared.setdefault(col, ROLE_TYPES.get(role.split("[")[0]))
     for name, ftype in declared.items():
         if name not in ctx.current_schema:
             res = result(SCHEMA, ctx, broken, f"column '{name}' is missing from the current snapshot",
@@ -293,7 +310,7 @@ def plan_unique(ctx: Context) -> list[Planned]:
             out.append(skipped(UNIQUE, ctx, "column missing from the current snapshot", name))
             continue
         col = pl.col(name)
-        violated = col.is_not_null() & col.is_duplicated()
+        violated = ~_missing(ctx, name) & col.is_duplicated()
         extra = {"distinct": col.filter(violated).n_unique()}
         repeated = col.filter(violated).unique(maintain_order=True).head(MAX_EXAMPLES).implode()
         out.append(_share_check(
@@ -373,12 +390,10 @@ def plan_rules(ctx: Context) -> list[Planned]:
             continue
         area = OwnerArea(rule.owner)
         holds = pl.sql_expr(rule.expr)
-        try:
-            pl.LazyFrame(schema=dict(ctx.current_schema)).select(holds).collect_schema()
-        except pl.exceptions.PolarsError as exc:
-            reason = str(exc).splitlines()[0]
+        problem = rule_problem(rule.expr, ctx.current_schema)
+        if problem:
             out.append(Planned(column=rule.name, ready=result(
-                RULE, ctx, Status.error, f"'{rule.name}': rule cannot be evaluated on the current snapshot: {reason}",
+                RULE, ctx, Status.error, f"'{rule.name}': on the current snapshot the rule {problem}",
                 column=rule.name, levels=levels, owner_area=area)))
             continue
         violated = holds.not_()  # a null outcome (unknown inputs) is not a violation, as in SQL CHECK

@@ -56,12 +56,30 @@ def problems_against(
                                 f"{feature.type.value} but is {dtypes.describe(ref[name])} in the {reference} "
                                 "snapshot; fix the type in the contract")
     for i, rule in enumerate(contract.rules):
-        try:
-            pl.LazyFrame(schema=union).select(pl.sql_expr(rule.expr)).collect_schema()
-        except pl.exceptions.PolarsError as exc:
-            problems.append(f"{loaded.where(('rules', i, 'expr'))}: rule '{rule.name}' cannot be evaluated "
-                            f"on the data: {str(exc).splitlines()[0]}")
+        problem = rule_problem(rule.expr, union)
+        if problem:
+            problems.append(f"{loaded.where(('rules', i, 'expr'))}: rule '{rule.name}' {problem}")
     return problems
+
+
+def rule_problem(expr: str, schema: Schema) -> str | None:
+    """Why a rule's SQL cannot judge rows of `schema` (None when it can): it must name existing
+    columns and give one true/false per row, not an aggregate or a number."""
+    try:
+        out = pl.LazyFrame(schema=dict(schema)).select(pl.sql_expr(expr)).collect_schema()
+    except pl.exceptions.PolarsError as exc:
+        return f"cannot be evaluated on the data: {str(exc).splitlines()[0]}"
+    dtype = next(iter(out.values()))
+    if dtype != pl.Boolean:
+        return f"gives {dtype} values, not true/false; write a condition such as `a <= b`"
+    try:
+        probe = pl.DataFrame({c: pl.Series(c, [None, None], dtype=t) for c, t in schema.items()})
+        height = probe.select(pl.sql_expr(expr)).height
+    except Exception:  # evaluation on null probes may fail for reasons the data will not have
+        return None
+    if height != 2:
+        return "is an aggregate (one value for the whole table); a rule must judge each row"
+    return None
 
 
 def missing_role_columns(loaded: LoadedContract, schema: Schema, snapshot: str) -> list[str]:

@@ -86,6 +86,7 @@ def _profiles(frame: pl.LazyFrame, schema: dict[str, pl.DataType]) -> list[_Prof
         col = pl.col(name)
         exprs.append(col.null_count().alias(f"{name}\x1fnulls"))
         if dtype.is_numeric():
+            col = col.cast(pl.Float64) if dtype.is_decimal() else col
             finite = col.filter(col.is_finite()) if dtype.is_float() else col
             exprs += [finite.quantile(_Q_LO, "lower").alias(f"{name}\x1flo"),
                       finite.quantile(_Q_HI, "higher").alias(f"{name}\x1fhi"),
@@ -167,7 +168,10 @@ def _task(label: _Profile | None) -> tuple[str, list[Any] | None]:
     return "multiclass_classification", label.values or None
 
 
-def _feature_type(p: _Profile) -> str:
+def _feature_type(p: _Profile) -> str | None:
+    """The contract type for a column, or None for types no check reads (lists, structs, binary, durations)."""
+    if p.dtype.is_nested() or p.dtype in (pl.Binary, pl.Null, pl.Time, pl.Object) or isinstance(p.dtype, pl.Duration):
+        return None
     if p.dtype == pl.Boolean:
         return "bool"
     if p.dtype.is_integer():
@@ -180,7 +184,9 @@ def _feature_type(p: _Profile) -> str:
         return "date"
     if p.distinct is not None and p.distinct <= MAX_CATEGORIES:
         return "category"
-    return "string"
+    if p.dtype in (pl.String, pl.Categorical) or isinstance(p.dtype, pl.Enum):
+        return "string"
+    return None
 
 
 def _range(p: _Profile, ftype: str) -> tuple[float | int, float | int] | None:
@@ -199,8 +205,8 @@ def _outside_shares(frame: pl.LazyFrame, ranges: dict[str, tuple[float | int, fl
         return {}
     exprs = [pl.len().alias("__rows")]
     # NaN sorts above every number in polars; it is missing (null_share), not out of range
-    exprs += [(((pl.col(n) < lo) | (pl.col(n) > hi)) & pl.col(n).is_not_nan()).fill_null(False).sum().alias(n)
-              for n, (lo, hi) in ranges.items()]
+    exprs += [(((pl.col(n) < lo) | (pl.col(n) > hi)) & pl.col(n).cast(pl.Float64).is_not_nan()).fill_null(False)
+              .sum().alias(n) for n, (lo, hi) in ranges.items()]
     row = frame.select(exprs).collect().row(0, named=True)
     rows = max(int(row.pop("__rows")), 1)
     return {n: int(v) / rows for n, v in row.items()}
@@ -250,11 +256,14 @@ def infer_contract(source: str, name: str | None = None) -> str:
     lines += ["", "features:"]
 
     feature_rows: list[tuple[_Profile, str, tuple[float | int, float | int] | None]] = []
-    skipped_temporal = []
+    skipped_temporal, unsupported = [], []
     for p in profiles:
         if p.name in non_features:
             continue
         ftype = _feature_type(p)
+        if ftype is None:
+            unsupported.append(f"{p.name} ({p.dtype})")
+            continue
         if ftype in ("datetime", "date"):
             skipped_temporal.append(p.name)
             continue
@@ -281,6 +290,8 @@ def infer_contract(source: str, name: str | None = None) -> str:
         if ftype == "string" and p.distinct == p.rows and p.nulls == 0:
             lines.append("    unique: true  # CONFIRM")
         lines.append("    # importance: high  # CONFIRM")
+    if unsupported:
+        lines += ["", f"# Columns of types no check reads, not declared: {', '.join(unsupported)}"]
     if skipped_temporal:
         lines += ["", f"# Timestamps not declared as features: {', '.join(skipped_temporal)}",
                   "# (use them as columns.event_time / columns.label_time or features.<f>.available_at)"]

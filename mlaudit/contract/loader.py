@@ -58,40 +58,82 @@ def _where(file: str, marks: dict[KeyPath, tuple[int, int]], path: KeyPath) -> s
     return f"{file}:{line}:{col} ({format_path(path)})"
 
 
+#: Tags a contract may use: the plain YAML types. Anything else (!!python/object, custom tags) is refused.
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+#: Upper bound on nodes, so alias expansion ("billion laughs") cannot exhaust memory.
+MAX_NODES = 200_000
+
+
 class _Composer:
-    """Turns a YAML node tree into Python values, recording marks and duplicate keys."""
+    """Turns a YAML node tree into Python values, recording marks and duplicate keys.
+
+    Refuses what a contract has no use for and what would hide its meaning from
+    a reviewer: custom tags, merge keys (<<) and recursive aliases.
+    """
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.marks: dict[KeyPath, tuple[int, int]] = {}
         self.problems: list[str] = []
         self._scalars = yaml.SafeLoader("")
+        self._nodes = 0
+        self._open: set[int] = set()
+
+    def _at(self, node: yaml.Node, path: KeyPath) -> str:
+        return f"{self.file}:{node.start_mark.line + 1}:{node.start_mark.column + 1} ({format_path(path)})"
+
+    def _scalar(self, node: yaml.Node, path: KeyPath) -> Any:
+        if node.tag not in _PLAIN_TAGS:
+            raise ContractError([f"{self._at(node, path)}: YAML tag {node.tag} is not allowed in a contract; "
+                                 "write a plain value"])
+        try:
+            return self._scalars.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise ContractError([f"{self._at(node, path)}: cannot read this value ({getattr(exc, 'problem', exc)})"]
+                                ) from None
 
     def value(self, node: yaml.Node, path: KeyPath) -> Any:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise ContractError([f"{self._at(node, path)}: the contract expands to more than {MAX_NODES:,} values "
+                                 "(aliases?); write it out plainly"])
+        if id(node) in self._open:
+            raise ContractError([f"{self._at(node, path)}: a YAML alias refers to itself; remove the recursion"])
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self._scalars.construct_object(key_node, deep=True)
-                if not isinstance(key, str | int | bool) or isinstance(key, bool):
-                    key = str(key)
-                key_path = (*path, key)
-                if key in out:
-                    first = self.marks.get(key_path, (0, 0))
-                    line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                    self.problems.append(
-                        f"{self.file}:{line}:{col} ({format_path(key_path)}): duplicate key "
-                        f"'{key}' (first defined at line {first[0]}); remove one of them"
-                    )
-                    continue
-                self.marks[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                out[key] = self.value(value_node, key_path)
-                # the key's own mark is the better place to point at for its value
-                self.marks[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalars.construct_object(node, deep=True)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            raise ContractError([f"{self._at(node, path)}: YAML tag {node.tag} is not allowed in a contract"])
+        self._open.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self._scalar(node, path)
+        finally:
+            self._open.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise ContractError([f"{self._at(key_node, path)}: YAML merge keys (<<) are not supported; "
+                                     "write the keys out so a reviewer sees them"])
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ContractError([f"{self._at(key_node, path)}: a key must be a plain name, not a list or mapping"])
+            key = self._scalar(key_node, path)
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                key = str(key)
+            key_path = (*path, key)
+            line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            if key in out:
+                first = self.marks.get(key_path, (0, 0))
+                self.problems.append(f"{self.file}:{line}:{col} ({format_path(key_path)}): duplicate key "
+                                     f"'{key}' (first defined at line {first[0]}); remove one of them")
+                continue
+            self.marks[key_path] = (line, col)
+            out[key] = self.value(value_node, key_path)
+            self.marks[key_path] = (line, col)  # the key is the better place to point at for its value
+        return out
 
 
 def _unwrap(annotation: Any) -> list[Any]:
@@ -195,7 +237,14 @@ def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], s
 
     problems = []
     rules = data.get("rules")
+    seen_names: dict[str, int] = {}
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        name = _mapping(rule).get("name")
+        if isinstance(name, str):
+            if name in seen_names:
+                problems.append(f"{where(('rules', i, 'name'))}: rule name '{name}' is already used by "
+                                f"rules[{seen_names[name]}]; names identify findings, make it unique")
+            seen_names.setdefault(name, i)
         expr = _mapping(rule).get("expr")
         if isinstance(expr, str):
             try:
@@ -206,16 +255,16 @@ def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], s
     for name, feature in features.items():
         ftype = _mapping(feature).get("type")
         for key, types in _KEYS_BY_TYPE.items():
-            if key in _mapping(feature) and isinstance(ftype, str) and ftype not in types:
+            if _mapping(feature).get(key) is not None and isinstance(ftype, str) and ftype not in types:
                 problems.append(f"{where(('features', name, key))}: {key} applies to {', '.join(types)} "
                                 f"features, not {ftype}")
         regex = _mapping(feature).get("regex")
-        if isinstance(regex, str) and _python_regex_ok(regex):  # else the model reports it
-            try:  # polars uses Rust's regex engine, which lacks look-around and backreferences
+        if isinstance(regex, str):
+            try:  # polars evaluates patterns with Rust's regex engine: no look-around or backreferences
                 pl.select(pl.lit("").str.contains(f"^(?:{regex})$"))
             except pl.exceptions.PolarsError as exc:
-                problems.append(f"{where(('features', name, 'regex'))}: regular expression not supported: "
-                                f"{str(exc).splitlines()[0]}; avoid look-around and backreferences")
+                problems.append(f"{where(('features', name, 'regex'))}: invalid regular expression for polars "
+                                f"(Rust syntax): {' '.join(str(exc).split())[:200]}")
     scopes: list[tuple[KeyPath, dict[Any, Any]]] = [(("thresholds",), _mapping(data.get("thresholds")))]
     scopes += [(("features", n, "checks"), _mapping(_mapping(f).get("checks"))) for n, f in features.items()]
     for path, overrides in scopes:
@@ -226,6 +275,10 @@ def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], s
                 problems.append(f"{where((*path, check_id))}: unknown check '{check_id}'; {tail}")
                 continue
             spec = REGISTRY.get(str(check_id)).spec
+            written = {k for k in ("warn", "fail") if _mapping(override).get(k) is not None}
+            if written and spec.levels_from:
+                problems.append(f"{where((*path, check_id, sorted(written)[0]))}: '{check_id}' takes its levels "
+                                f"from {spec.levels_from}, not from warn/fail here")
             if path[0] == "features" and not spec.per_feature:
                 problems.append(f"{where((*path, check_id))}: '{check_id}' is not evaluated per feature; "
                                 f"set it under thresholds.{check_id} instead")
@@ -235,14 +288,6 @@ def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], s
                 problems.append(f"{where((*path, check_id, 'method'))}: '{check_id}' offers {offered}, "
                                 f"not '{method}'")
     return problems
-
-
-def _python_regex_ok(pattern: str) -> bool:
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return True
 
 
 def _model_problems(contract: Contract, where: typing.Callable[[KeyPath], str]) -> list[str]:
