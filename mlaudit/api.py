@@ -144,8 +144,11 @@ def audit(
     problems = problems_against(loaded, schemas, reference="reference")
     if problems:
         raise ContractError(problems)
+    replaced: list[str] = []
     if out is not None:
-        cur = snapshots.join_outcomes(cur, out, loaded.contract.columns.id)
+        id_col = loaded.contract.columns.id
+        replaced = sorted(c for c in out.schema if c != id_col and c in cur.schema)
+        cur = snapshots.join_outcomes(cur, out, id_col)
     timings["scan"] = clock.timer() - t
 
     say("planning checks")
@@ -179,6 +182,8 @@ def audit(
         for name in RESERVED_SECTIONS
         if getattr(loaded.contract, name) is not None
     )
+    if replaced:
+        notes += (f"--outcomes replaced these current columns with its own: {', '.join(replaced)}",)
     inputs = [ref.info(), cur.info()] + ([out.info()] if out is not None else [])
     return AuditResult(
         tool_version=__version__,
