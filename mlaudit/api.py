@@ -154,7 +154,8 @@ def audit(
     say("planning checks")
     chunk = chunk or loaded.contract.drift.chunk
     ctx = Context(contract=loaded.contract, current_schema=cur.schema, reference_schema=ref.schema, as_of=as_of,
-                  partition_columns=frozenset(cur.partition_columns), chunk=validate_chunk(chunk))
+                  partition_columns=frozenset(cur.partition_columns), chunk=validate_chunk(chunk),
+                  reference_rows=ref.rows, current_rows=cur.rows)
     planned: list[Planned] = []
     for planner in REGISTRY.planners(selected):
         planned += planner(ctx)

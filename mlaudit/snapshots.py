@@ -151,7 +151,8 @@ def from_frame(data: Any, role: str) -> Snapshot:
                         f"got {type(data).__name__}")
     schema = dict(frame.collect_schema())
     digest = hashlib.sha256(repr(sorted((k, str(v)) for k, v in schema.items())).encode())
-    return Snapshot(role=role, source="<dataframe>", frame=frame, schema=schema, files=(), rows=None,
+    rows = None if isinstance(data, pl.LazyFrame) else (data.height if isinstance(data, pl.DataFrame) else len(data))
+    return Snapshot(role=role, source="<dataframe>", frame=frame, schema=schema, files=(), rows=rows,
                     fingerprint="schema-sha256:" + digest.hexdigest())
 
 

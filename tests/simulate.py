@@ -86,3 +86,16 @@ def write_contract(path: Path, types: dict[str, str], extra: dict[str, object] |
     data.update(extra or {})
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def correlation_pair(seed: int, rows: int = 10_000, corr_ref: float = 0.9,
+                     corr_cur: float = 0.0) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, str]]:
+    """Two features whose correlation changes while each marginal stays N(0, 1), plus two stable ones."""
+    rng = np.random.default_rng(seed)
+
+    def frame(corr: float) -> pl.DataFrame:
+        x, noise = rng.normal(0, 1, rows), rng.normal(0, 1, rows)
+        return pl.DataFrame({"x": x, "y": corr * x + np.sqrt(1 - corr**2) * noise, "z": rng.normal(0, 1, rows),
+                             "k": rng.choice(["u", "v", "w"], rows)})
+
+    return frame(corr_ref), frame(corr_cur), {"x": "float", "y": "float", "z": "float", "k": "category"}

@@ -14,7 +14,7 @@ import mlaudit
 from mlaudit.report import json as json_report
 from mlaudit.results import AuditResult, CheckResult, Status
 from tests.conftest import SAMPLE
-from tests.simulate import SHIFTS, clean_pair, shifted_pair, write_contract
+from tests.simulate import SHIFTS, clean_pair, correlation_pair, shifted_pair, write_contract
 
 FLAGGED = (Status.warn, Status.fail)
 DRIFT = ["drift.feature", "drift.null_share"]
@@ -192,3 +192,43 @@ def test_json_carries_series_and_distributions(sample: AuditResult) -> None:
     d = r["details"]
     assert len(d["series"]) == 30 and {"chunk", "rows", "value", "status", "null_share"} <= set(d["series"][0])
     assert len(d["bins"]) == len(d["reference_counts"]) == len(d["current_counts"])
+
+
+def test_multivariate_drift_catches_a_broken_correlation(tmp_path: Path) -> None:
+    ref, cur, types = correlation_pair(0)
+    res = mlaudit.audit(write_contract(tmp_path / "c.yaml", types), ref, cur,
+                        only=["drift.feature", "drift.multivariate"])
+    assert all(r.status is Status.passed for r in res.results if r.check == "drift.feature")
+    mv = _one(res, "drift.multivariate", None)
+    assert mv.status is Status.fail and mv.details["z"] > 3 and mv.value > 0.25
+    assert mv.details["features"] == ["x", "y", "z", "k"]
+
+
+def test_multivariate_drift_quiet_when_correlation_holds(tmp_path: Path) -> None:
+    ref, cur, types = correlation_pair(1, corr_cur=0.9)
+    mv = _one(mlaudit.audit(write_contract(tmp_path / "c.yaml", types), ref, cur, only=["drift.multivariate"]),
+              "drift.multivariate", None)
+    assert mv.status is Status.passed and abs(mv.value) < 0.05
+
+
+@pytest.mark.parametrize("rows", [500, 5_000])
+def test_multivariate_drift_no_false_alarm_on_clean_data(tmp_path: Path, rows: int) -> None:
+    alarms = []
+    for seed in range(10):
+        ref, cur, types = clean_pair(seed, rows)
+        mv = _one(mlaudit.audit(write_contract(tmp_path / "c.yaml", types), ref, cur, only=["drift.multivariate"]),
+                  "drift.multivariate", None)
+        assert mv.status is not Status.skipped
+        alarms += [seed] if mv.status in FLAGGED else []
+    assert alarms == []
+
+
+def test_multivariate_onset_by_chunk(tmp_path: Path) -> None:
+    ref, _, types = correlation_pair(2)
+    _, broken, _ = correlation_pair(3)
+    _, intact, _ = correlation_pair(4, corr_cur=0.9)
+    cur = pl.concat([intact.head(5_000), broken.head(5_000)])
+    mv = _one(mlaudit.audit(write_contract(tmp_path / "c.yaml", types), ref, cur, only=["drift.multivariate"],
+                            chunk="2500"), "drift.multivariate", None)
+    assert [p["status"] for p in mv.details["series"]][:2] == ["pass", "pass"]
+    assert mv.details["onset"] == "rows 5,000-7,499"

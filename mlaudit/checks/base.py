@@ -91,6 +91,8 @@ class Context:
     partition_columns: frozenset[str] = frozenset()
     chunk: str | None = None
     """Time or row chunking of the current snapshot for over-time statistics (`--chunk`)."""
+    reference_rows: int | None = None
+    current_rows: int | None = None
 
     def levels(
         self, spec: CheckSpec, feature: str | None = None, base: Threshold | None = None,

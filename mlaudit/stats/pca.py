@@ -1,0 +1,46 @@
+"""Principal component analysis in numpy, for multivariate drift by reconstruction error.
+
+Fit on the standardised reference: z = (x - mean) / sd (sd 0 -> 1). Keep the
+fewest components whose explained variance reaches `variance` (65% by
+default). A row's reconstruction error is the Euclidean distance between z and
+its projection back from the kept components: ||z - z V V^T||_2. A change in
+how features move together (a correlation that breaks) raises the error even
+when every marginal distribution is unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class PCA:
+    """A fitted model: standardisation and the kept principal axes (columns of `components`)."""
+
+    mean: NDArray[np.float64]
+    scale: NDArray[np.float64]
+    components: NDArray[np.float64]
+    explained: float
+
+    def errors(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Reconstruction error of each row of `x` (rows x features, no NaN)."""
+        z = (x - self.mean) / self.scale
+        projected = (z @ self.components) @ self.components.T
+        return np.asarray(np.sqrt(np.sum((z - projected) ** 2, axis=1)), dtype=np.float64)
+
+
+def fit(x: NDArray[np.float64], variance: float = 0.65) -> PCA:
+    """Fit on the rows of `x` (no NaN, at least two columns): SVD of the standardised matrix."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0, ddof=1) if x.shape[0] > 1 else np.ones(x.shape[1])
+    scale = np.where(scale > 0, scale, 1.0)
+    z = (x - mean) / scale
+    _, singular, vt = np.linalg.svd(z, full_matrices=False)
+    var = singular**2
+    share = np.cumsum(var) / var.sum() if var.sum() > 0 else np.ones_like(var)
+    k = int(np.searchsorted(share, variance) + 1)
+    k = max(1, min(k, vt.shape[0] - 1))  # keeping every axis would reconstruct every row exactly
+    return PCA(mean=mean, scale=scale, components=vt[:k].T.copy(), explained=float(share[k - 1]))
