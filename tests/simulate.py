@@ -99,3 +99,18 @@ def correlation_pair(seed: int, rows: int = 10_000, corr_ref: float = 0.9,
                              "k": rng.choice(["u", "v", "w"], rows)})
 
     return frame(corr_ref), frame(corr_cur), {"x": "float", "y": "float", "z": "float", "k": "category"}
+
+
+def concept_pair(seed: int, rows: int = 10_000, flip: bool = True) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, str]]:
+    """Outcome y depends on x through a logistic link; with `flip` the current link is reversed.
+
+    The marginals of x and z are the same on both sides; `score` is the reference model sigmoid(2x).
+    """
+    rng = np.random.default_rng(seed)
+
+    def frame(sign: float) -> pl.DataFrame:
+        x, z = rng.normal(0, 1, rows), rng.normal(0, 1, rows)
+        p = 1 / (1 + np.exp(-2 * sign * x))
+        return pl.DataFrame({"x": x, "z": z, "score": 1 / (1 + np.exp(-2 * x)), "y": rng.random(rows) < p})
+
+    return frame(1.0), frame(-1.0 if flip else 1.0), {"x": "float", "z": "float"}

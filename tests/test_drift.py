@@ -14,7 +14,7 @@ import mlaudit
 from mlaudit.report import json as json_report
 from mlaudit.results import AuditResult, CheckResult, Status
 from tests.conftest import SAMPLE
-from tests.simulate import SHIFTS, clean_pair, correlation_pair, shifted_pair, write_contract
+from tests.simulate import SHIFTS, clean_pair, concept_pair, correlation_pair, shifted_pair, write_contract
 
 FLAGGED = (Status.warn, Status.fail)
 DRIFT = ["drift.feature", "drift.null_share"]
@@ -232,3 +232,48 @@ def test_multivariate_onset_by_chunk(tmp_path: Path) -> None:
                             chunk="2500"), "drift.multivariate", None)
     assert [p["status"] for p in mv.details["series"]][:2] == ["pass", "pass"]
     assert mv.details["onset"] == "rows 5,000-7,499"
+
+
+def _concept_contract(tmp_path: Path, types: dict[str, str]) -> Path:
+    return write_contract(tmp_path / "c.yaml", types, {"columns": {"label": "y", "score": "score"}})
+
+
+def test_concept_drift_found_when_the_link_reverses(tmp_path: Path) -> None:
+    ref, cur, types = concept_pair(0)
+    path = _concept_contract(tmp_path, types)
+    path.write_text(path.read_text().replace("task: regression", "task: binary_classification"))
+    res = mlaudit.audit(path, ref, cur, only=["drift.feature", "drift.concept", "drift.error_by_bin"])
+    assert _one(res, "drift.feature", "x").status is Status.passed  # marginals unchanged
+    assert _one(res, "drift.concept", "x").status is Status.fail
+    assert _one(res, "drift.concept", "z").status is Status.passed
+    err = _one(res, "drift.error_by_bin", "x")
+    assert err.status is Status.fail and err.details["bins"][-1] == "missing"
+    assert len(err.details["reference_means"]) == len(err.details["bins"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_concept_drift_quiet_when_the_link_holds(tmp_path: Path, seed: int) -> None:
+    ref, cur, types = concept_pair(seed, flip=False)
+    path = _concept_contract(tmp_path, types)
+    path.write_text(path.read_text().replace("task: regression", "task: binary_classification"))
+    res = mlaudit.audit(path, ref, cur, only=["drift.concept", "drift.error_by_bin"])
+    assert [r for r in res.results if r.status in FLAGGED] == []
+
+
+def test_concept_drift_skipped_without_outcomes(tmp_path: Path) -> None:
+    ref, cur, types = concept_pair(0)
+    path = _concept_contract(tmp_path, types)
+    res = mlaudit.audit(path, ref, cur.drop("y"), only=["drift.concept"])
+    assert res.results[0].status is Status.skipped and "--outcomes" in res.results[0].message
+
+
+def test_sample_concept_drift_finds_the_vanishing_leak(sample_with_outcomes: AuditResult) -> None:
+    assert _one(sample_with_outcomes, "drift.concept", "collections_flag").status is Status.fail
+    flagged = {r.column for r in sample_with_outcomes.results if r.check == "drift.concept" and r.status in FLAGGED}
+    assert flagged == {"collections_flag"}
+
+
+@pytest.fixture(scope="module")
+def sample_with_outcomes() -> AuditResult:
+    return mlaudit.audit(SAMPLE / "contract.yaml", SAMPLE / "reference.parquet", SAMPLE / "current",
+                         SAMPLE / "outcomes.parquet", only=["drift.concept", "drift.error_by_bin"])

@@ -644,3 +644,39 @@ def test_compare_categorical_single_and_identical() -> None:
         assert c.statistics[key] == approx(0.0), key
     assert c.p_value == approx(1.0)
     assert c.explain["new_categories"] == [] and c.explain["vanished_categories"] == []
+
+
+# --- binned mean shift (concept drift) -------------------------------------------------------
+
+
+def test_binned_mean_shift_matches_two_proportion_tests_per_bin() -> None:
+    from scipy.stats import chi2, chi2_contingency
+
+    from mlaudit.stats.concept import binned_mean_shift
+
+    rng = np.random.default_rng(11)
+    ref_bins, cur_bins = rng.integers(0, 4, 3000), rng.integers(0, 4, 2000)
+    ref_y = (rng.random(3000) < 0.2 + 0.1 * ref_bins).astype(float)
+    cur_y = (rng.random(2000) < 0.25 + 0.1 * cur_bins).astype(float)
+    got = binned_mean_shift(ref_y, ref_bins, cur_y, cur_bins, 4)
+    expected = 0.0
+    for b in range(4):
+        r, c = ref_y[ref_bins == b], cur_y[cur_bins == b]
+        table = [[r.sum(), r.size - r.sum()], [c.sum(), c.size - c.sum()]]
+        expected += chi2_contingency(table, correction=False)[0]
+    assert got.chi2 == pytest.approx(expected, rel=1e-9)
+    assert got.dof == 4 and got.p_value == pytest.approx(chi2.sf(expected, 4), rel=1e-9)
+    weights = np.bincount(cur_bins, minlength=4)
+    diffs = [abs(cur_y[cur_bins == b].mean() - ref_y[ref_bins == b].mean()) for b in range(4)]
+    assert got.effect == pytest.approx(np.dot(weights, diffs) / weights.sum(), rel=1e-9)
+
+
+def test_binned_mean_shift_ignores_thin_and_constant_bins() -> None:
+    from mlaudit.stats.concept import binned_mean_shift
+
+    ref_y, ref_bins = np.array([1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0]), np.array([0, 0, 0, 1, 1, 1, 2])
+    cur_y, cur_bins = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0]), np.array([0, 0, 0, 1, 1, 1])
+    got = binned_mean_shift(ref_y, ref_bins, cur_y, cur_bins, 3)
+    assert got.dof == 0 and np.isnan(got.p_value)
+    assert got.reference_rows == [3, 3, 1] and got.current_rows == [3, 3, 0]
+    assert got.current_means[2] is None

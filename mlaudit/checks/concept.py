@@ -1,0 +1,181 @@
+"""Concept drift, when outcomes are known on both sides: did the feature-target relationship change
+(outcome rate or mean per reference bin of a feature), and did the model's error by feature bin change?
+
+Bins: reference quantiles for numbers (drift.bins), the most common reference
+categories (plus 'other') for categories, and one bin for missing values.
+Each check is one family of tests across features, corrected like drift.feature,
+and a finding needs both the effect above its level and significance.
+Binary outcomes are 0/1 (the positive class is 1) and the error is
+|score - outcome|; regression outcomes and errors |prediction - outcome| are
+divided by the reference outcome's standard deviation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from mlaudit.checks import rows
+from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, result, skipped
+from mlaudit.checks.drift import _correct, _kind
+from mlaudit.contract.model import Task
+from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
+from mlaudit.stats import binning, concept
+
+TOP_CATEGORIES = 10
+
+CONCEPT = CheckSpec(
+    "drift.concept", FailureMode.data_drift, OwnerArea.model_behavior,
+    "The outcome rate (or mean) per reference bin of a feature changed: weighted mean absolute change "
+    "above its level and significant after correction (needs outcomes on both sides).",
+    statistic="outcome_change", warn=0.05, fail=0.1,
+)
+ERROR_BY_BIN = CheckSpec(
+    "drift.error_by_bin", FailureMode.data_drift, OwnerArea.model_behavior,
+    "The model's error per reference bin of a feature changed: weighted mean absolute change of "
+    "|score - outcome| above its level and significant after correction (needs outcomes and a score).",
+    statistic="error_change", warn=0.05, fail=0.1,
+)
+SPECS = (CONCEPT, ERROR_BY_BIN)
+
+
+def _outcome(values: Any, dtype: pl.DataType, positive: Any) -> NDArray[np.float64]:
+    """Outcomes as numbers: booleans and 0/1 as they are, other labels 1 when equal to the positive class."""
+    series = pl.Series(values or [])
+    if dtype == pl.Boolean or dtype.is_numeric():
+        return np.asarray(series.cast(pl.Float64).fill_null(float("nan")).to_numpy(), dtype=np.float64)
+    text = series.cast(pl.String)
+    hit = (text == str(positive)).cast(pl.Float64)
+    return np.asarray(hit.fill_null(float("nan")).to_numpy(), dtype=np.float64)
+
+
+def _bins(kind: str, ref_raw: Any, cur_raw: Any, k: int) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str]]:
+    """Bin index per row on both sides; the last bin holds missing values."""
+    if kind == "numeric":
+        ref, cur = rows.numeric_array(ref_raw), rows.numeric_array(cur_raw)
+        edges = binning.quantile_edges(np.sort(ref[~np.isnan(ref)]), k)
+        labels = [*binning.bin_labels(edges), "missing"]
+        missing = len(labels) - 1
+
+        def index(x: NDArray[np.float64]) -> NDArray[np.int64]:
+            out = np.searchsorted(edges, x, side="left").astype(np.int64)
+            out[np.isnan(x)] = missing
+            return out
+
+        return index(ref), index(cur), labels
+    freq = rows.frequencies(ref_raw)
+    top = sorted(freq, key=lambda c: (-freq[c], c))[:TOP_CATEGORIES]
+    labels = [*top, "other", "missing"]
+    position = {c: i for i, c in enumerate(top)}
+
+    def cat_index(raw: Any) -> NDArray[np.int64]:
+        return np.array([len(labels) - 1 if v is None else position.get(v, len(top)) for v in raw or []],
+                        dtype=np.int64)
+
+    return cat_index(ref_raw), cat_index(cur_raw), labels
+
+
+def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
+    levels = ctx.levels(spec)
+    if not levels.enabled:
+        return []
+    c = ctx.contract
+    task = c.model.task
+    label, score = c.columns.label, c.columns.score
+    if task is Task.multiclass_classification:
+        return [skipped(spec, ctx, "not yet computed for multiclass models")]
+    if not label or label not in ctx.current_schema or label not in ctx.reference_schema:
+        return [skipped(spec, ctx, "needs columns.label in both snapshots (pass --outcomes with the delayed "
+                                   "outcomes)")]
+    if needs_score and (not score or score not in ctx.current_schema or score not in ctx.reference_schema):
+        return [skipped(spec, ctx, "needs columns.score in both snapshots")]
+    label_dtype = ctx.current_schema[label]
+    if task is Task.binary_classification and not (label_dtype == pl.Boolean or label_dtype.is_numeric()) \
+            and c.model.positive_class is None:
+        return [skipped(spec, ctx, f"label '{label}' is {label_dtype}: set model.positive_class")]
+    features = []
+    for name, f in c.features.items():
+        if name in ctx.current_schema and name in ctx.reference_schema and name != label:
+            kind = _kind(ctx.current_schema[name], f.type)
+            if kind is not None and kind == _kind(ctx.reference_schema[name], f.type):
+                features.append((name, kind))
+    if not features:
+        return [skipped(spec, ctx, "no numeric or categorical feature in both snapshots")]
+    ref_every, cur_every = rows.step(ctx.reference_rows), rows.step(ctx.current_rows)
+    positive = c.model.positive_class if c.model.positive_class is not None else True
+    reference: dict[str, pl.Expr] = {"__y": pl.col(label).gather_every(ref_every).implode()}
+    current: dict[str, pl.Expr] = {"__y": pl.col(label).gather_every(cur_every).implode()}
+    if needs_score and score:
+        reference["__score"] = pl.col(score).cast(pl.Float64).gather_every(ref_every).implode()
+        current["__score"] = pl.col(score).cast(pl.Float64).gather_every(cur_every).implode()
+    for name, kind in features:
+        sentinel = c.features[name].sentinel
+        reference[name] = rows.column(name, ctx.reference_schema[name], sentinel, ref_every, kind == "numeric")
+        current[name] = rows.column(name, ctx.current_schema[name], sentinel, cur_every, kind == "numeric")
+    settings = c.drift
+
+    def finish(v: Mapping[str, Any]) -> list[CheckResult]:
+        y_ref = _outcome(v["reference:__y"], ctx.reference_schema[label], positive)
+        y_cur = _outcome(v["__y"], label_dtype, positive)
+        if needs_score:
+            y_ref = np.abs(rows.numeric_array(v["reference:__score"]) - y_ref)
+            y_cur = np.abs(rows.numeric_array(v["__score"]) - y_cur)
+        keep_ref, keep_cur = np.isfinite(y_ref), np.isfinite(y_cur)
+        if min(int(keep_ref.sum()), int(keep_cur.sum())) < settings.min_rows:
+            return [result(spec, ctx, Status.skipped, f"too few rows with known outcomes (reference "
+                           f"{int(keep_ref.sum()):,}, current {int(keep_cur.sum()):,}; drift.min_rows is "
+                           f"{settings.min_rows:,})", levels=levels)]
+        outcome_ref = rows.numeric_array(v["reference:__y"]) if task is Task.regression else None
+        unit = 1.0
+        if outcome_ref is not None:
+            sd = float(np.nanstd(outcome_ref, ddof=1))
+            unit = sd if sd > 0 else 1.0
+        shifts = []
+        for name, kind in features:
+            ref_bins, cur_bins, labels = _bins(kind, v[f"reference:{name}"], v[name], settings.bins)
+            shifts.append((name, labels, concept.binned_mean_shift(
+                y_ref[keep_ref] / unit, ref_bins[keep_ref], y_cur[keep_cur] / unit, cur_bins[keep_cur], len(labels))))
+        adjusted = _correct([s.p_value for _, _, s in shifts], settings.correction)
+        out = []
+        for (name, labels, s), p_adj in zip(shifts, adjusted, strict=True):
+            out.append(_result(ctx, spec, levels, name, labels, s, p_adj, settings.alpha, needs_score))
+        return out
+
+    return [Planned(column=None, requests=current, reference_requests=reference, finish=finish)]
+
+
+def _result(ctx: Context, spec: CheckSpec, levels: Levels, name: str, labels: list[str], s: concept.BinnedShift,
+            p_adj: float, alpha: float, is_error: bool) -> CheckResult:
+    if not np.isfinite(p_adj):
+        return result(spec, ctx, Status.skipped, f"'{name}': no bin has {concept.MIN_BIN_ROWS} rows with outcomes "
+                      "on both sides", column=name, levels=levels)
+    graded = levels.grade(s.effect)
+    status = graded if p_adj < alpha else Status.passed
+    what = "model error" if is_error else "outcome"
+    worst = max(range(len(labels)), key=lambda i: abs((s.current_means[i] or 0.0) - (s.reference_means[i] or 0.0))
+                if s.current_means[i] is not None and s.reference_means[i] is not None else -1.0)
+    r, c = s.reference_means[worst], s.current_means[worst]
+    detail = f"; largest in bin {labels[worst]}: {r:.3g} -> {c:.3g}" if r is not None and c is not None else ""
+    verdict = "changed" if status in (Status.warn, Status.fail) else (
+        "no significant change" if graded is not Status.passed else "stable")
+    msg = (f"'{name}': {what} by bin {verdict}: mean change {s.effect:.4g} (warn above {levels.warn:g}, fail above "
+           f"{levels.fail:g}; chi-square p={p_adj:.3g} after correction, {s.dof} bins){detail}"
+           if levels.warn is not None and levels.fail is not None else f"'{name}': mean change {s.effect:.4g}")
+    return result(spec, ctx, status, msg, column=name, value=s.effect, levels=levels, p_value=s.p_value,
+                  p_value_adjusted=p_adj, bins=labels, reference_means=s.reference_means,
+                  current_means=s.current_means, reference_rows=s.reference_rows, current_rows=s.current_rows)
+
+
+def plan_concept(ctx: Context) -> list[Planned]:
+    return _plan(ctx, CONCEPT, needs_score=False)
+
+
+def plan_error_by_bin(ctx: Context) -> list[Planned]:
+    return _plan(ctx, ERROR_BY_BIN, needs_score=True)
+
+
+PLANNERS = {CONCEPT.id: plan_concept, ERROR_BY_BIN.id: plan_error_by_bin}
