@@ -11,13 +11,14 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 from mlaudit import __version__, snapshots
-from mlaudit.checks.base import Context, Planned
+from mlaudit.checks.base import ROW_INDEX, Context, Part, Planned
 from mlaudit.checks.chunks import validate_chunk
 from mlaudit.checks.registry import REGISTRY
 from mlaudit.contract.compat import problems_against
@@ -41,23 +42,17 @@ def _load(source: ContractSource) -> LoadedContract:
     return source if isinstance(source, LoadedContract) else load_contract(os.fspath(source))
 
 
-def _select(planned: Sequence[Planned], reference: bool) -> list[pl.Expr]:
-    exprs: list[pl.Expr] = []
-    for i, p in enumerate(planned):
-        requests = p.reference_requests if reference else p.requests
-        exprs += [e.alias(f"{i}\x1f{k}") for k, e in requests.items()]
-    return exprs
+#: polars engine for the statistics passes; "streaming" processes the files in batches.
+ENGINE: str = os.environ.get("MLAUDIT_POLARS_ENGINE", "auto")
+
+#: Memory the large per-column arrays of one batch may take (sorted columns of both snapshots).
+BATCH_BYTES = 256 * 2**20
 
 
-def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned]) -> list[dict[str, Any]]:
-    """Evaluate every request of every planned item: one select per snapshot, both run together."""
-    values: list[dict[str, Any]] = [{} for _ in planned]
-    jobs = [(prefix, frame, exprs) for prefix, frame, exprs in
-            (("reference:", ref, _select(planned, True)), ("", cur, _select(planned, False))) if exprs]
-    if not jobs:
-        return values
+def _run(frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+    """collect_all, with polars' errors (and panics on corrupt pages) as DataError."""
     try:
-        frames = pl.collect_all([frame.select(exprs) for _, frame, exprs in jobs])
+        return pl.collect_all(frames, engine=ENGINE)  # type: ignore[call-overload,no-any-return]
     except pl.exceptions.PolarsError as exc:
         reason = str(exc).splitlines()[0]
         if "validation" in reason and "join" in reason:
@@ -68,11 +63,91 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned]) -
             raise
         reason = str(exc).splitlines()[0] if str(exc) else "corrupt data"
         raise DataError(f"a snapshot file could not be decoded ({reason}); re-export it") from None
-    for (prefix, _, _), frame in zip(jobs, frames, strict=True):
-        for key, value in frame.row(0, named=True).items():
+
+
+def _batches(parts: list[tuple[int, Part]], rows: int | None) -> list[list[tuple[int, Part]]]:
+    """Group parts so that one batch materialises at most BATCH_BYTES of row-length arrays."""
+    per_array = 8 * (rows or 1_000_000)
+    budget = max(1, BATCH_BYTES // per_array)
+    out: list[list[tuple[int, Part]]] = []
+    load = budget
+    for item in parts:
+        weight = max(1, item[1].weight)
+        if load + weight > budget and (not out or out[-1]):
+            out.append([])
+            load = 0
+        out[-1].append(item)
+        load += weight
+    return [b for b in out if b]
+
+
+def _reduce_parts(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], rows: int | None
+                  ) -> list[list[Any]]:
+    """Evaluate every part in memory-bounded batches and reduce each as soon as its batch is in."""
+    reduced: list[list[Any]] = [[None] * len(p.parts) for p in planned]
+    flat = [(i, part) for i, p in enumerate(planned) for part in p.parts]
+    index = {id(part): j for i, p in enumerate(planned) for j, part in enumerate(p.parts)}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy releases the GIL
+        for batch in _batches(flat, rows):
+            jobs: list[tuple[str, pl.LazyFrame]] = []
+            for side, source in (("reference:", ref), ("", cur)):
+                exprs = [e.alias(f"{b}\x1f{k}") for b, (_, part) in enumerate(batch)
+                         for k, e in (part.reference_requests if side else part.requests).items()]
+                if exprs:
+                    jobs.append((side, source.select(exprs)))
+            values: list[dict[str, Any]] = [{} for _ in batch]
+            for (side, _), result_frame in zip(jobs, _run([f for _, f in jobs]), strict=True):
+                for key in result_frame.columns:
+                    b, name = key.split("\x1f", 1)
+                    values[int(b)][side + name] = _value(result_frame.get_column(key))
+            results = list(pool.map(lambda pv: pv[0][1].reduce(pv[1]), zip(batch, values, strict=True)))
+            for (i, part), res in zip(batch, results, strict=True):
+                reduced[i][index[id(part)]] = res
+    return reduced
+
+
+def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned]) -> list[dict[str, Any]]:
+    """Evaluate every request of every planned item: one select per snapshot (and per row sampling step),
+    all run together so polars can share the reading."""
+    values: list[dict[str, Any]] = [{} for _ in planned]
+    groups: dict[tuple[str, int], list[pl.Expr]] = {}
+    for i, p in enumerate(planned):
+        steps = p.row_step or (0, 0)  # 0: the whole frame, no row index
+        for side, requests, step in (("reference:", p.reference_requests, steps[0]),
+                                     ("", p.requests, steps[1])):
+            groups.setdefault((side, step), []).extend(e.alias(f"{i}\x1f{k}") for k, e in requests.items())
+    jobs = [(side, step, exprs) for (side, step), exprs in groups.items() if exprs]
+    if not jobs:
+        return values
+    queries = []
+    for side, step, exprs in jobs:
+        frame = ref if side else cur
+        if step:
+            frame = frame.with_row_index(ROW_INDEX).gather_every(step)
+        queries.append(frame.select(exprs))
+    for (side, _, _), result_frame in zip(jobs, _run(queries), strict=True):
+        for key in result_frame.columns:
             index, name = key.split("\x1f", 1)
-            values[int(index)][prefix + name] = value
+            values[int(index)][side + name] = _value(result_frame.get_column(key))
     return values
+
+
+#: Lists longer than this with a numeric inner type reach checks as numpy arrays, not Python lists:
+#: converting a million floats to Python objects costs more time and memory than the statistics.
+ARRAY_THRESHOLD = 10_000
+
+
+def _value(column: pl.Series) -> Any:
+    """The single value of a one-row result column, as checks expect it."""
+    if isinstance(column.dtype, pl.List):
+        inner = column.explode() if column.len() else column
+        if inner.len() > ARRAY_THRESHOLD and inner.dtype.is_numeric():
+            return inner.to_numpy()
+        if inner.len() > ARRAY_THRESHOLD and (inner.dtype in (pl.String, pl.Categorical, pl.Date)
+                                              or isinstance(inner.dtype, pl.Datetime)):
+            return inner  # long lists of strings or times stay a polars Series: Python objects would cost ~10x
+        return inner.to_list() if column[0] is not None else None
+    return column[0]
 
 
 def _names(value: Iterable[str] | str, what: str) -> list[str]:
@@ -163,6 +238,9 @@ def audit(
     say("computing statistics")
     t = clock.timer()
     values = _collect(ref.frame, cur.frame, planned)
+    rows = max((n for n in (ref.rows, cur.rows) if n is not None), default=None)
+    for v, reduced in zip(values, _reduce_parts(ref.frame, cur.frame, planned, rows), strict=True):
+        v["parts"] = reduced
     timings["compute"] = clock.timer() - t
 
     say("judging")

@@ -680,3 +680,23 @@ def test_binned_mean_shift_ignores_thin_and_constant_bins() -> None:
     assert got.dof == 0 and np.isnan(got.p_value)
     assert got.reference_rows == [3, 3, 1] and got.current_rows == [3, 3, 0]
     assert got.current_means[2] is None
+
+
+def test_sorted_bin_counts_equal_bin_counts() -> None:
+    rng = np.random.default_rng(5)
+    for values in (rng.normal(size=1000), rng.poisson(2, 500).astype(float),
+                   np.array([-np.inf, 0.0, 1.0, 1.0, np.inf])):
+        values = np.sort(values)
+        edges = binning.quantile_edges(values, 7)
+        assert binning.sorted_bin_counts(values, edges).tolist() == binning.bin_counts(values, edges).tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ks_and_wasserstein_equal_the_separate_statistics(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = np.sort(rng.normal(size=300)), np.sort(rng.standard_t(2, size=200))
+    if seed == 3:
+        a, b = np.sort(np.r_[a, np.inf, -np.inf]), np.sort(np.r_[b, np.inf])
+    ks, w1 = twosample.ks_and_wasserstein(a, b)
+    assert ks == twosample.ks_2samp(a, b)
+    assert w1 == pytest.approx(twosample.wasserstein(a[np.isfinite(a)], b[np.isfinite(b)]), rel=1e-12)

@@ -65,6 +65,20 @@ class Levels:
 
 
 @dataclass
+class Part:
+    """A slice of a plan whose raw values are large (sorted columns): evaluated in a batch with a few
+    others, then `reduce`d at once to a small summary so that memory stays bounded as rows grow.
+
+    `weight` is the number of row-length arrays it materialises, for batching.
+    """
+
+    requests: dict[str, pl.Expr]
+    reference_requests: dict[str, pl.Expr]
+    reduce: Callable[[Mapping[str, Any]], Any]
+    weight: int = 1
+
+
+@dataclass
 class Planned:
     """Future results: the expressions they need and how to judge their values.
 
@@ -78,6 +92,15 @@ class Planned:
     finish: Callable[[Mapping[str, Any]], CheckResult | list[CheckResult]] | None = None
     reference_requests: dict[str, pl.Expr] = field(default_factory=dict)
     ready: CheckResult | None = None
+    parts: list[Part] = field(default_factory=list)
+    """Large requests, evaluated in batches; their reduced summaries reach `finish` as values['parts']."""
+    row_step: tuple[int, int] | None = None
+    """(reference, current): evaluate the requests on every k-th row only (row-level samples). Such frames
+    carry the original row number in ROW_INDEX."""
+
+
+#: Column holding the original row number in row-sampled frames.
+ROW_INDEX = "__mlaudit_row"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from mlaudit.checks.base import Context
+from mlaudit.checks.base import ROW_INDEX, Context
 from mlaudit.errors import UsageError
 
 _TIME = {"1d": "1d", "1w": "1w", "1mo": "1mo", "1h": "1h"}
@@ -34,6 +34,8 @@ class Chunking:
 
     key: pl.Expr
     label: Callable[[Any], str]
+    sampled_key: pl.Expr
+    """The key on a row-sampled frame (Planned.row_step), where row numbers come from ROW_INDEX."""
 
 
 def chunking(ctx: Context) -> tuple[Chunking | None, str]:
@@ -43,7 +45,8 @@ def chunking(ctx: Context) -> tuple[Chunking | None, str]:
         return None, "no --chunk given"
     if _ROWS.match(spec):
         size = int(spec)
-        return Chunking(pl.int_range(pl.len()) // size * size, lambda k: f"rows {k:,}-{k + size - 1:,}"), ""
+        return Chunking(pl.int_range(pl.len()) // size * size, lambda k: f"rows {k:,}-{k + size - 1:,}",
+                        pl.col(ROW_INDEX).cast(pl.Int64) // size * size), ""
     col = ctx.contract.columns.event_time
     if not col or col not in ctx.current_schema:
         return None, "chunking by time needs columns.event_time in the current snapshot"
@@ -51,4 +54,5 @@ def chunking(ctx: Context) -> tuple[Chunking | None, str]:
     if not (isinstance(dtype, pl.Datetime) or dtype == pl.Date):
         return None, f"event time column '{col}' is {dtype}, not a timestamp"
     fmt = "%Y-%m-%dT%H:00" if spec == "1h" else "%Y-%m-%d"
-    return Chunking(pl.col(col).dt.truncate(_TIME[spec]), lambda k: k.strftime(fmt)), ""
+    key = pl.col(col).dt.truncate(_TIME[spec])
+    return Chunking(key, lambda k: k.strftime(fmt), key), ""

@@ -45,7 +45,7 @@ SPECS = (CONCEPT, ERROR_BY_BIN)
 
 def _outcome(values: Any, dtype: pl.DataType, positive: Any) -> NDArray[np.float64]:
     """Outcomes as numbers: booleans and 0/1 as they are, other labels 1 when equal to the positive class."""
-    series = pl.Series(values or [])
+    series = pl.Series([] if values is None else values)
     if dtype == pl.Boolean or dtype.is_numeric():
         return np.asarray(series.cast(pl.Float64).fill_null(float("nan")).to_numpy(), dtype=np.float64)
     text = series.cast(pl.String)
@@ -73,8 +73,9 @@ def _bins(kind: str, ref_raw: Any, cur_raw: Any, k: int) -> tuple[NDArray[np.int
     position = {c: i for i, c in enumerate(top)}
 
     def cat_index(raw: Any) -> NDArray[np.int64]:
-        return np.array([len(labels) - 1 if v is None else position.get(v, len(top)) for v in raw or []],
-                        dtype=np.int64)
+        series = pl.Series([] if raw is None else raw, dtype=pl.String)
+        index = series.replace_strict(position, default=len(top), return_dtype=pl.Int64)
+        return np.asarray(index.fill_null(len(labels) - 1).to_numpy(), dtype=np.int64)
 
     return cat_index(ref_raw), cat_index(cur_raw), labels
 
@@ -107,15 +108,15 @@ def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
         return [skipped(spec, ctx, "no numeric or categorical feature in both snapshots")]
     ref_every, cur_every = rows.step(ctx.reference_rows), rows.step(ctx.current_rows)
     positive = c.model.positive_class if c.model.positive_class is not None else True
-    reference: dict[str, pl.Expr] = {"__y": pl.col(label).gather_every(ref_every).implode()}
-    current: dict[str, pl.Expr] = {"__y": pl.col(label).gather_every(cur_every).implode()}
+    reference: dict[str, pl.Expr] = {"__y": pl.col(label).implode()}
+    current: dict[str, pl.Expr] = {"__y": pl.col(label).implode()}
     if needs_score and score:
-        reference["__score"] = pl.col(score).cast(pl.Float64).gather_every(ref_every).implode()
-        current["__score"] = pl.col(score).cast(pl.Float64).gather_every(cur_every).implode()
+        reference["__score"] = pl.col(score).cast(pl.Float64).implode()
+        current["__score"] = pl.col(score).cast(pl.Float64).implode()
     for name, kind in features:
         sentinel = c.features[name].sentinel
-        reference[name] = rows.column(name, ctx.reference_schema[name], sentinel, ref_every, kind == "numeric")
-        current[name] = rows.column(name, ctx.current_schema[name], sentinel, cur_every, kind == "numeric")
+        reference[name] = rows.column(name, ctx.reference_schema[name], sentinel, kind == "numeric")
+        current[name] = rows.column(name, ctx.current_schema[name], sentinel, kind == "numeric")
     settings = c.drift
 
     def finish(v: Mapping[str, Any]) -> list[CheckResult]:
@@ -145,7 +146,8 @@ def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
             out.append(_result(ctx, spec, levels, name, labels, s, p_adj, settings.alpha, needs_score))
         return out
 
-    return [Planned(column=None, requests=current, reference_requests=reference, finish=finish)]
+    return [Planned(column=None, requests=current, reference_requests=reference, finish=finish,
+                    row_step=(ref_every, cur_every))]
 
 
 def _result(ctx: Context, spec: CheckSpec, levels: Levels, name: str, labels: list[str], s: concept.BinnedShift,

@@ -11,13 +11,13 @@ test keeps small samples from flagging noise that inflates every distance.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, result, skipped
+from mlaudit.checks.base import CheckSpec, Context, Levels, Part, Planned, result, skipped
 from mlaudit.checks.chunks import Chunking, chunking
 from mlaudit.checks.validation import missing_expr
 from mlaudit.contract.model import FeatureType, Importance
@@ -185,6 +185,9 @@ class _Outcome:
     null_ref: tuple[int, int]
     null_cur: tuple[int, int]
     null_test: twosample.TestResult | None = None
+    points: list[dict[str, Any]] = field(default_factory=list)
+    """Per-chunk comparisons (with --chunk); p-values are corrected later, across every chunk test."""
+    chunk_tests: list[tuple[int, str, float]] = field(default_factory=list)
 
 
 def _null_pair(values: Mapping[str, Any], prefix: str) -> tuple[int, int]:
@@ -281,51 +284,47 @@ def _onset(series: list[dict[str, Any]] | None, key: str = "status") -> str | No
     return None
 
 
-def _chunk_series(ctx: Context, outcomes: list[_Outcome], values: list[Mapping[str, Any]], chunks: Chunking,
-                  bins: int, min_rows: int, alpha: float, how: str, null_levels: list[Levels]
-                  ) -> list[list[dict[str, Any]]]:
-    """Per target, per chunk: the same comparison against the whole reference (same bins and scale)."""
-    per_target: list[list[dict[str, Any]]] = []
-    tests: list[tuple[int, int, str, float]] = []  # (target, point, kind, p)
-    for ti, (o, v) in enumerate(zip(outcomes, values, strict=True)):
-        points: list[dict[str, Any]] = []
-        if o.comparison is None:
-            per_target.append(points)
-            continue
-        rows = {k: n for k, n in _counts_any(v["chunk_rows"]).items() if k is not None}
-        missing = _counts_any(v["chunk_missing"])
-        groups = _chunk_groups(o.target, v)
-        ref = {k.removeprefix("reference:"): x for k, x in v.items() if k.startswith("reference:")}
-        edges = np.asarray(o.comparison.explain.get("edges", []), dtype=np.float64)
-        scale = o.comparison.explain.get("scale")
-        ref_n_missing, ref_n = o.null_ref
-        for key in sorted(rows):
-            point: dict[str, Any] = {"chunk": chunks.label(key), "rows": rows[key]}
-            n_missing = missing.get(key, 0)
-            point["null_share"] = n_missing / rows[key] if rows[key] else None
-            null_test = twosample.two_proportions(ref_n_missing, ref_n, n_missing, rows[key])
-            tests.append((ti, len(points), "null", null_test.p_value))
-            point["null_change"] = abs(null_test.statistic)
-            cur = groups.get(key)
-            if cur is not None and _size(o.target, cur) >= min_rows:
-                c = _compare(o.target, ref, cur, bins, edges if o.target.kind == "numeric" else None, scale)
-                point["value"] = c.distance(o.target.method)
-                tests.append((ti, len(points), "feature", c.p_value))
-            else:
-                point["value"] = None
-            points.append(point)
-        per_target.append(points)
+def _chunk_points(o: _Outcome, v: Mapping[str, Any], chunks: Chunking, bins: int, min_rows: int) -> None:
+    """Compare each chunk of the current snapshot with the whole reference (same bins and scale)."""
+    if o.comparison is None:
+        return
+    rows = {k: n for k, n in _counts_any(v["chunk_rows"]).items() if k is not None}
+    missing = _counts_any(v["chunk_missing"])
+    groups = _chunk_groups(o.target, v)
+    ref = {k.removeprefix("reference:"): x for k, x in v.items() if k.startswith("reference:")}
+    edges = np.asarray(o.comparison.explain.get("edges", []), dtype=np.float64)
+    scale = o.comparison.explain.get("scale")
+    ref_n_missing, ref_n = o.null_ref
+    for key in sorted(rows):
+        point: dict[str, Any] = {"chunk": chunks.label(key), "rows": rows[key]}
+        n_missing = missing.get(key, 0)
+        point["null_share"] = n_missing / rows[key] if rows[key] else None
+        null_test = twosample.two_proportions(ref_n_missing, ref_n, n_missing, rows[key])
+        o.chunk_tests.append((len(o.points), "null", null_test.p_value))
+        point["null_change"] = abs(null_test.statistic)
+        cur = groups.get(key)
+        if cur is not None and _size(o.target, cur) >= min_rows:
+            c = _compare(o.target, ref, cur, bins, edges if o.target.kind == "numeric" else None, scale)
+            point["value"] = c.distance(o.target.method)
+            o.chunk_tests.append((len(o.points), "feature", c.p_value))
+        else:
+            point["value"] = None
+        o.points.append(point)
+
+
+def _judge_chunks(outcomes: list[_Outcome], alpha: float, how: str, null_levels: list[Levels]) -> None:
+    """Correct every chunk test of every feature as one family, then give each point its statuses."""
+    tests = [(o, index, kind, p) for o in outcomes for index, kind, p in o.chunk_tests]
     adjusted = _correct([t[3] for t in tests], how)
-    for (ti, pi, kind, _), p_adj in zip(tests, adjusted, strict=True):
-        point = per_target[ti][pi]
-        target = outcomes[ti].target
+    levels_of = {id(o): nl for o, nl in zip(outcomes, null_levels, strict=True)}
+    for (o, index, kind, _), p_adj in zip(tests, adjusted, strict=True):
+        point = o.points[index]
         if kind == "feature":
             point["p_value_adjusted"] = p_adj
-            point["status"] = _judge(target.levels, point["value"], p_adj, alpha).value
+            point["status"] = _judge(o.target.levels, point["value"], p_adj, alpha).value
         else:
             point["null_p_value_adjusted"] = p_adj
-            point["null_status"] = _judge(null_levels[ti], point["null_change"], p_adj, alpha).value
-    return per_target
+            point["null_status"] = _judge(levels_of[id(o)], point["null_change"], p_adj, alpha).value
 
 
 def _counts_any(pairs: list[dict[str, Any]] | None) -> dict[Any, int]:
@@ -399,56 +398,45 @@ def _weight(ctx: Context, name: str) -> float:
 
 
 def plan_features(ctx: Context) -> list[Planned]:
-    """One plan for all features: the correction needs every p-value at once."""
+    """One plan for all features: the correction needs every p-value at once. Each feature is a part,
+    reduced to its comparison as soon as its batch is read, so memory does not grow with the feature count."""
     settings = ctx.contract.drift
     targets, skips = _targets(ctx)
     chunks, _reason = chunking(ctx)
-    items: list[Planned] = []
-    for t in targets:
-        items.append(Planned(column=t.column,
-                             requests=_requests(t, ctx.current_schema, chunks, ""),
-                             reference_requests=_requests(t, ctx.reference_schema, None, "")))
     null_levels = [ctx.levels(NULL_SHARE, t.column) for t in targets]
 
-    def finish_all(all_values: list[Mapping[str, Any]]) -> list[CheckResult]:
-        outcomes = [_evaluate(t, v, settings.bins, settings.min_rows) for t, v in zip(targets, all_values,
-                                                                                         strict=True)]
+    def reducer(t: _Target) -> Any:
+        def reduce(v: Mapping[str, Any]) -> _Outcome:
+            o = _evaluate(t, v, settings.bins, settings.min_rows)
+            if chunks is not None:
+                _chunk_points(o, v, chunks, settings.bins, settings.min_rows)
+            return o
+        return reduce
+
+    parts = [Part(requests=_requests(t, ctx.current_schema, chunks, ""),
+                  reference_requests=_requests(t, ctx.reference_schema, None, ""), reduce=reducer(t),
+                  weight=(4 if chunks is not None else 2) if t.kind == "numeric" else 0)
+             for t in targets]
+
+    def finish(v: Mapping[str, Any]) -> list[CheckResult]:
+        outcomes: list[_Outcome] = list(v["parts"])
         tests = [o.comparison.p_value for o in outcomes if o.comparison is not None]
         tests += [o.null_test.p_value for o in outcomes if o.null_test is not None]
         adjusted = iter(_correct(tests, settings.correction))
         p_feature = [next(adjusted) if o.comparison is not None else float("nan") for o in outcomes]
         p_null = [next(adjusted) if o.null_test is not None else float("nan") for o in outcomes]
-        series = (_chunk_series(ctx, outcomes, all_values, chunks, settings.bins, settings.min_rows,
-                                settings.alpha, settings.correction, null_levels)
-                  if chunks is not None else [None] * len(outcomes))
+        if chunks is not None:
+            _judge_chunks(outcomes, settings.alpha, settings.correction, null_levels)
         out: list[CheckResult] = []
-        for o, pf, pn, nl, s in zip(outcomes, p_feature, p_null, null_levels, series, strict=True):
-            out.append(_feature_result(ctx, FEATURE, o, pf, settings.alpha, s))
+        for o, pf, pn, nl in zip(outcomes, p_feature, p_null, null_levels, strict=True):
+            series = o.points if chunks is not None else None
+            out.append(_feature_result(ctx, FEATURE, o, pf, settings.alpha, series))
             if nl.enabled:
-                out.append(_null_result(ctx, o, nl, pn, settings.alpha, s))
+                out.append(_null_result(ctx, o, nl, pn, settings.alpha, series))
         out.append(_dataset_result(ctx, out))
         return out
 
-    return skips + _gather(items, finish_all)
-
-
-def _gather(items: list[Planned], finish_all: Any) -> list[Planned]:
-    """Fold several planned items into one whose finish sees all their values (for joint correction)."""
-    requests: dict[str, pl.Expr] = {}
-    reference: dict[str, pl.Expr] = {}
-    for i, p in enumerate(items):
-        requests.update({f"{i}|{k}": e for k, e in p.requests.items()})
-        reference.update({f"{i}|{k}": e for k, e in p.reference_requests.items()})
-
-    def finish(v: Mapping[str, Any]) -> list[CheckResult]:
-        split: list[dict[str, Any]] = [{} for _ in items]
-        for key, value in v.items():
-            prefix = "reference:" if key.startswith("reference:") else ""
-            index, name = key.removeprefix("reference:").split("|", 1)
-            split[int(index)][prefix + name] = value
-        return list(finish_all(split))
-
-    return [Planned(column=None, requests=requests, reference_requests=reference, finish=finish)]
+    return [*skips, Planned(column=None, parts=parts, finish=finish)]
 
 
 def _dataset_result(ctx: Context, results: list[CheckResult]) -> CheckResult:

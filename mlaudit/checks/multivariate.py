@@ -88,10 +88,10 @@ def plan_multivariate(ctx: Context) -> list[Planned]:
     current: dict[str, pl.Expr] = {}
     for name, kind in features:
         sentinel = ctx.contract.features[name].sentinel
-        reference[name] = rows.column(name, ctx.reference_schema[name], sentinel, ref_every, kind == "numeric")
-        current[name] = rows.column(name, ctx.current_schema[name], sentinel, cur_every, kind == "numeric")
+        reference[name] = rows.column(name, ctx.reference_schema[name], sentinel, kind == "numeric")
+        current[name] = rows.column(name, ctx.current_schema[name], sentinel, kind == "numeric")
     if chunks is not None:
-        current["__chunk"] = chunks.key.gather_every(cur_every).implode()
+        current["__chunk"] = chunks.sampled_key.implode()
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
         freqs = {n: rows.frequencies(v[f"reference:{n}"]) for n, k in features if k == "categorical"}
@@ -138,7 +138,8 @@ def plan_multivariate(ctx: Context) -> list[Planned]:
                       explained_variance=model.explained, features=[n for n, _ in features],
                       reference_rows_used=n_ref, current_rows_used=n_cur, onset=onset, series=series)
 
-    return [Planned(column=None, requests=current, reference_requests=reference, finish=finish)]
+    return [Planned(column=None, requests=current, reference_requests=reference, finish=finish,
+                    row_step=(ref_every, cur_every))]
 
 
 PLANNERS = {MULTIVARIATE.id: plan_multivariate}

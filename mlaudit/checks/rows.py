@@ -20,32 +20,41 @@ from mlaudit.checks.validation import missing_expr
 MAX_ROWS = 200_000
 
 
+def _listed(values: Any) -> Any:
+    """None as an empty list; lists and arrays as they are."""
+    return [] if values is None else values
+
+
 def step(rows: int | None) -> int:
     """Keep every `step`-th row so that at most MAX_ROWS remain (1 when the size is unknown)."""
     return 1 if rows is None or rows <= MAX_ROWS else -(-rows // MAX_ROWS)
 
 
-def column(name: str, dtype: pl.DataType, sentinel: Any, every: int, numeric: bool) -> pl.Expr:
-    """The column's sampled values as one list, with missing values (null, NaN, sentinel) as null."""
+def column(name: str, dtype: pl.DataType, sentinel: Any, numeric: bool) -> pl.Expr:
+    """The column's values (of a row-sampled frame, see Planned.row_step) as one list, with missing values
+    (null, NaN, sentinel) as null."""
     col = pl.col(name).cast(pl.Float64) if numeric else pl.col(name).cast(pl.String)
-    cleaned = pl.when(missing_expr(name, dtype, sentinel)).then(None).otherwise(col)
-    return cleaned.gather_every(every).implode()
+    return pl.when(missing_expr(name, dtype, sentinel)).then(None).otherwise(col).implode()
 
 
 def numeric_array(values: Any) -> NDArray[np.float64]:
     """A sampled list as floats, nulls as NaN."""
-    return pl.Series(values or [], dtype=pl.Float64).fill_null(float("nan")).to_numpy().astype(np.float64)
+    return pl.Series(_listed(values), dtype=pl.Float64).fill_null(float("nan")).to_numpy().astype(np.float64)
 
 
 def frequency_encode(values: Any, reference: Mapping[str, float]) -> NDArray[np.float64]:
     """Categories as their reference frequency (unseen: 0; missing: NaN)."""
-    return np.array([np.nan if v is None else reference.get(v, 0.0) for v in values or []], dtype=np.float64)
+    series = pl.Series(_listed(values), dtype=pl.String)
+    encoded = series.replace_strict(dict(reference), default=0.0, return_dtype=pl.Float64)
+    encoded = pl.select(pl.when(series.is_null()).then(None).otherwise(encoded)).to_series()
+    return np.asarray(encoded.fill_null(float("nan")).to_numpy(), dtype=np.float64)
 
 
 def frequencies(values: Any) -> dict[str, float]:
     """Category -> share of non-missing values."""
-    present = [v for v in values or [] if v is not None]
-    if not present:
+    present = pl.Series(_listed(values), dtype=pl.String).drop_nulls()
+    if present.len() == 0:
         return {}
-    labels, counts = np.unique(np.array(present, dtype=object), return_counts=True)
-    return {str(k): float(c) / len(present) for k, c in zip(labels, counts, strict=True)}
+    counts = present.value_counts()
+    total = present.len()
+    return {str(k): int(c) / total for k, c in counts.iter_rows()}

@@ -20,7 +20,7 @@ def quantile_edges(ref_sorted: NDArray[np.float64], bins: int) -> NDArray[np.flo
     finite = ref_sorted[np.isfinite(ref_sorted)]
     if finite.size == 0 or bins < 2:
         return np.empty(0)
-    qs = np.quantile(finite, np.arange(1, bins) / bins)
+    qs = np.quantile(finite, np.arange(1, bins) / bins, method="linear")
     return np.unique(qs)
 
 
@@ -28,6 +28,13 @@ def bin_counts(values: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArr
     """Counts of `values` in the len(edges) + 1 bins defined by `edges` (see module docstring)."""
     index = np.searchsorted(edges, values, side="left")
     return np.bincount(index, minlength=edges.size + 1).astype(np.int64)
+
+
+def sorted_bin_counts(values_sorted: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.int64]:
+    """bin_counts for sorted values in O(k log n): the count of values <= each edge, differenced."""
+    upto = np.searchsorted(values_sorted, edges, side="right")
+    bounds = np.concatenate([[0], upto, [values_sorted.size]])
+    return np.diff(bounds).astype(np.int64)
 
 
 def bin_labels(edges: NDArray[np.float64]) -> list[str]:

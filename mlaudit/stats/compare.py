@@ -37,22 +37,40 @@ class Comparison:
         return self.statistics[method]
 
 
-def _summary(sorted_values: NDArray[np.float64]) -> dict[str, float]:
-    finite = sorted_values[np.isfinite(sorted_values)]
-    if finite.size == 0:
+def _sorted_quantile(sorted_values: NDArray[np.float64], q: float) -> float:
+    """np.quantile's default (linear) method, on an already sorted array, without re-sorting."""
+    pos = q * (sorted_values.size - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, sorted_values.size - 1)
+    return float(sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo))
+
+
+def _summary(finite_sorted: NDArray[np.float64]) -> dict[str, float]:
+    if finite_sorted.size == 0:
         return {}
-    out = {"mean": float(finite.mean()), "std": float(finite.std(ddof=1)) if finite.size > 1 else 0.0}
+    out = {"mean": float(finite_sorted.mean()),
+           "std": float(finite_sorted.std(ddof=1)) if finite_sorted.size > 1 else 0.0}
     for q in QUANTILES:
-        out[f"p{int(q * 100)}"] = float(np.quantile(finite, q))
+        out[f"p{int(q * 100)}"] = _sorted_quantile(finite_sorted, q)
     return out
 
 
 def scale(ref_sorted: NDArray[np.float64]) -> float:
     """Reference scale that normalises Wasserstein: the standard deviation (ddof=1) of the finite
     reference values, or 1 when it is 0 or undefined (a constant or single-value reference)."""
-    finite = ref_sorted[np.isfinite(ref_sorted)]
+    return _scale(_finite(ref_sorted))
+
+
+def _scale(finite: NDArray[np.float64]) -> float:
     sd = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
     return sd if sd > 0 else 1.0
+
+
+def _finite(sorted_values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The finite part of a sorted array: infinities sit at its two ends, so this is a slice, not a copy."""
+    lo = int(np.searchsorted(sorted_values, -np.inf, side="right"))
+    hi = int(np.searchsorted(sorted_values, np.inf, side="left"))
+    return sorted_values[lo:hi]
 
 
 def _top_bins(labels: list[str], ref: NDArray[np.int64], cur: NDArray[np.int64], k: int = 3) -> list[dict[str, Any]]:
@@ -71,12 +89,12 @@ def numeric(ref_sorted: NDArray[np.float64], cur_sorted: NDArray[np.float64], bi
     KS, PSI, Jensen-Shannon, Hellinger and L-infinity include infinite values
     (they fall in the open outer bins); Wasserstein uses finite values only.
     """
+    ref_finite, cur_finite = _finite(ref_sorted), _finite(cur_sorted)
     edges = binning.quantile_edges(ref_sorted, bins) if edges is None else edges
-    ref_counts = binning.bin_counts(ref_sorted, edges)
-    cur_counts = binning.bin_counts(cur_sorted, edges)
-    ks = twosample.ks_2samp(ref_sorted, cur_sorted)
-    sc = scale(ref_sorted) if ref_scale is None else ref_scale
-    w1 = twosample.wasserstein(ref_sorted[np.isfinite(ref_sorted)], cur_sorted[np.isfinite(cur_sorted)])
+    ref_counts = binning.sorted_bin_counts(ref_sorted, edges)
+    cur_counts = binning.sorted_bin_counts(cur_sorted, edges)
+    ks, w1 = twosample.ks_and_wasserstein(ref_sorted, cur_sorted)
+    sc = _scale(ref_finite) if ref_scale is None else ref_scale
     stats = {
         "wasserstein": w1 / sc,
         "ks": ks.statistic,
@@ -87,8 +105,8 @@ def numeric(ref_sorted: NDArray[np.float64], cur_sorted: NDArray[np.float64], bi
     }
     labels = binning.bin_labels(edges)
     explain = {
-        "reference": _summary(ref_sorted),
-        "current": _summary(cur_sorted),
+        "reference": _summary(ref_finite),
+        "current": _summary(cur_finite),
         "top_bins": _top_bins(labels, ref_counts, cur_counts),
         "wasserstein_raw": w1,
         "scale": sc,

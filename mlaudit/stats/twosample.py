@@ -21,6 +21,51 @@ class TestResult:
     p_value: float
 
 
+def _merged_ecdfs(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """(distinct pooled values x, F_a(x), F_b(x)) in one linear merge of two sorted arrays.
+
+    A stable argsort of the concatenation merges the two sorted runs in linear
+    time; cumulative counts give both ECDFs at every pooled value (after the
+    last of any tied values, as F(x) = P(X <= x) requires).
+    """
+    n, m = a_sorted.size, b_sorted.size
+    pooled = np.concatenate([a_sorted, b_sorted])
+    order = np.argsort(pooled, kind="stable")
+    values = pooled[order]
+    count_a = np.cumsum(order < n)
+    count_b = np.arange(1, n + m + 1) - count_a
+    last = np.empty(n + m, dtype=bool)
+    last[:-1] = values[1:] != values[:-1]
+    last[-1] = True
+    return values[last], count_a[last] / n, count_b[last] / m
+
+
+def ks_and_wasserstein(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> tuple[TestResult, float]:
+    """Both ECDF statistics from one merge: (Kolmogorov-Smirnov, W1 on the finite values).
+
+    Equal to ks_2samp(a, b) and wasserstein(finite a, finite b); one merge instead of two when
+    neither side holds infinities (the common case).
+    """
+    if a_sorted.size == 0 or b_sorted.size == 0:
+        return TestResult(float("nan"), float("nan")), float("nan")
+    if not (np.isfinite(a_sorted[[0, -1]]).all() and np.isfinite(b_sorted[[0, -1]]).all()):
+        finite_a = a_sorted[np.isfinite(a_sorted)]
+        finite_b = b_sorted[np.isfinite(b_sorted)]
+        return ks_2samp(a_sorted, b_sorted), wasserstein(finite_a, finite_b)
+    xs, fa, fb = _merged_ecdfs(a_sorted, b_sorted)
+    diff = np.abs(fa - fb)
+    return _ks_result(float(np.max(diff)), a_sorted.size, b_sorted.size), float(np.sum(diff[:-1] * np.diff(xs)))
+
+
+def _ks_result(d: float, n: int, m: int) -> TestResult:
+    big, small = max(n, m), min(n, m)
+    en = float(np.round(float(big) * small / (big + small)))
+    if en < 1:  # one value per side: the asymptotic distribution is undefined
+        return TestResult(d, float("nan"))
+    return TestResult(d, float(np.clip(sps.kstwo.sf(d, en), 0.0, 1.0)))
+
+
 def ks_2samp(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> TestResult:
     """Two-sample Kolmogorov-Smirnov: D = sup_x |F_a(x) - F_b(x)| over the pooled values.
 
@@ -32,27 +77,16 @@ def ks_2samp(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> Te
     n, m = a_sorted.size, b_sorted.size
     if n == 0 or m == 0:
         return TestResult(float("nan"), float("nan"))
-    pooled = np.concatenate([a_sorted, b_sorted])
-    cdf_a = np.searchsorted(a_sorted, pooled, side="right") / n
-    cdf_b = np.searchsorted(b_sorted, pooled, side="right") / m
-    d = float(np.max(np.abs(cdf_a - cdf_b)))
-    big, small = max(n, m), min(n, m)
-    en = float(np.round(float(big) * small / (big + small)))
-    if en < 1:  # one value per side: the asymptotic distribution is undefined
-        return TestResult(d, float("nan"))
-    p = float(np.clip(sps.kstwo.sf(d, en), 0.0, 1.0))
-    return TestResult(d, p)
+    _, fa, fb = _merged_ecdfs(a_sorted, b_sorted)
+    return _ks_result(float(np.max(np.abs(fa - fb))), n, m)
 
 
 def wasserstein(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> float:
     """First Wasserstein distance: W1 = integral |F_a(x) - F_b(x)| dx, exact, from sorted finite values."""
     if a_sorted.size == 0 or b_sorted.size == 0:
         return float("nan")
-    pooled = np.sort(np.concatenate([a_sorted, b_sorted]), kind="mergesort")
-    deltas = np.diff(pooled)
-    cdf_a = np.searchsorted(a_sorted, pooled[:-1], side="right") / a_sorted.size
-    cdf_b = np.searchsorted(b_sorted, pooled[:-1], side="right") / b_sorted.size
-    return float(np.sum(np.abs(cdf_a - cdf_b) * deltas))
+    xs, fa, fb = _merged_ecdfs(a_sorted, b_sorted)
+    return float(np.sum(np.abs(fa - fb)[:-1] * np.diff(xs)))
 
 
 def chi_square(ref_counts: ArrayLike, cur_counts: ArrayLike) -> TestResult:

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Speed and memory of mlaudit against its peers, on the same data, in one run.
+
+    benchmarks/setup_peers.sh                       # once: peers in their own virtual environments
+    python benchmarks/speed.py --rows 1000000       # data from the shared benchmark generator
+
+Each contender runs in its own process; wall time comes from the parent's
+clock and peak memory from the child's resource usage (maximum resident set
+size). Printed as a Markdown table with ratios, for benchmarks/RESULTS.md.
+Contenders: polars reading both snapshots in full (the floor), mlaudit's full
+audit with the JSON report, Evidently's DataDriftPreset and NannyML's
+univariate drift (both on pandas frames read from the same Parquet files;
+reading is included for everyone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PEERS = HERE / ".peers"
+DEFAULT_GENERATOR = HERE.parent.parent / "shared" / "bench" / "make_snapshots.py"
+
+POLARS_READ = """
+import sys, polars as pl
+pl.collect_all([pl.scan_parquet(sys.argv[1]), pl.scan_parquet(sys.argv[2])])
+"""
+
+EVIDENTLY = """
+import sys, pandas as pd
+from evidently import Report
+from evidently.presets import DataDriftPreset
+ref = pd.read_parquet(sys.argv[1]); cur = pd.read_parquet(sys.argv[2])
+features = [c for c in ref.columns if c.startswith(("num_", "cat_"))]
+snapshot = Report([DataDriftPreset(columns=features)]).run(current_data=cur[features], reference_data=ref[features])
+snapshot.json()
+"""
+
+NANNYML = """
+import sys, pandas as pd, nannyml as nml
+ref = pd.read_parquet(sys.argv[1]); cur = pd.read_parquet(sys.argv[2])
+features = [c for c in ref.columns if c.startswith(("num_", "cat_"))]
+calc = nml.UnivariateDriftCalculator(column_names=features, timestamp_column_name="event_time",
+                                     continuous_methods=["kolmogorov_smirnov", "jensen_shannon"],
+                                     categorical_methods=["chi2", "jensen_shannon"], chunk_number=10)
+calc.fit(ref)
+calc.calculate(cur).to_df()
+"""
+
+
+def run(cmd: list[str], label: str) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB, exit code) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if code not in (0, 1):  # mlaudit exits 1 when it finds the planted drift
+        print(f"{label} failed ({code}): {err[-2000:]}", file=sys.stderr)
+    return wall, usage.ru_maxrss / 1024, code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--numeric", type=int, default=40)
+    parser.add_argument("--categorical", type=int, default=10)
+    parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
+    parser.add_argument("--data", type=Path, help="folder holding reference.parquet and current.parquet")
+    parser.add_argument("--skip-peers", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="mlaudit-bench-"))
+    data = args.data or work
+    if args.data is None:
+        subprocess.run([sys.executable, str(args.generator), str(data), "--rows", str(args.rows),
+                        "--numeric", str(args.numeric), "--categorical", str(args.categorical)], check=True)
+    ref, cur = str(data / "reference.parquet"), str(data / "current.parquet")
+    mlaudit = shutil.which("mlaudit") or "mlaudit"
+    contract = work / "contract.yaml"
+    subprocess.run([mlaudit, "init", ref, "-o", str(contract), "--force"], check=True, capture_output=True)
+
+    rows = []
+    rows.append(("polars reads both snapshots", *run([sys.executable, "-c", POLARS_READ, ref, cur], "polars")))
+    rows.append(("mlaudit audit (validation + drift, JSON)",
+                 *run([mlaudit, "audit", "-c", str(contract), "-r", ref, "--current", cur, "--json",
+                       str(work / "report.json"), "--quiet"], "mlaudit")))
+    if not args.skip_peers:
+        for label, venv, script in (("Evidently 0.7 DataDriftPreset", "evidently", EVIDENTLY),
+                                    ("NannyML 0.13 univariate drift", "nannyml", NANNYML)):
+            python = PEERS / venv / "bin" / "python"
+            if python.exists():
+                rows.append((label, *run([str(python), "-c", script, ref, cur], label)))
+            else:
+                print(f"{label}: not installed (run benchmarks/setup_peers.sh)", file=sys.stderr)
+
+    report = json.loads((work / "report.json").read_text())
+    base = rows[1][1]
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{args.rows:,} rows x {args.numeric} numeric + {args.categorical} categorical features per snapshot\n")
+    print("| contender | wall s | peak MB | mlaudit is faster by |")
+    print("|---|---:|---:|---:|")
+    for label, wall, rss, _code in rows:
+        ratio = "—" if label.startswith("mlaudit") else f"{wall / base:.1f}x" if wall >= base else f"{wall / base:.2f}x"
+        print(f"| {label} | {wall:.2f} | {rss:,.0f} | {ratio} |")
+    print(f"\nmlaudit / polars read: {base / rows[0][1]:.1f}x; mlaudit timings (s): {report['timings_s']}")
+    drifted = sorted({r["column"] for r in report["results"] if r["check"] == "drift.feature"
+                      and r["status"] in ("warn", "fail")})
+    print(f"mlaudit found drift in: {', '.join(drifted)}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
