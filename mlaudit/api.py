@@ -42,17 +42,20 @@ def _load(source: ContractSource) -> LoadedContract:
     return source if isinstance(source, LoadedContract) else load_contract(os.fspath(source))
 
 
-#: polars engine for the statistics passes; "streaming" processes the files in batches.
-ENGINE: str = os.environ.get("MLAUDIT_POLARS_ENGINE", "auto")
+#: Above this many rows in a snapshot, polars' streaming engine is used unless told otherwise: it
+#: reads the files in batches, so memory follows the batch size rather than the row count.
+STREAMING_ROWS = 2_000_000
 
 #: Memory the large per-column arrays of one batch may take (sorted columns of both snapshots).
 BATCH_BYTES = 256 * 2**20
 
 
-def _run(frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+def _run(frames: list[pl.LazyFrame], streaming: bool = False) -> list[pl.DataFrame]:
     """collect_all, with polars' errors (and panics on corrupt pages) as DataError."""
     try:
-        return pl.collect_all(frames, engine=ENGINE)  # type: ignore[call-overload,no-any-return]
+        if streaming:
+            return pl.collect_all(frames, engine="streaming")
+        return pl.collect_all(frames)
     except pl.exceptions.PolarsError as exc:
         reason = str(exc).splitlines()[0]
         if "validation" in reason and "join" in reason:
@@ -81,8 +84,8 @@ def _batches(parts: list[tuple[int, Part]], rows: int | None) -> list[list[tuple
     return [b for b in out if b]
 
 
-def _reduce_parts(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], rows: int | None
-                  ) -> list[list[Any]]:
+def _reduce_parts(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], rows: int | None,
+                  streaming: bool) -> list[list[Any]]:
     """Evaluate every part in memory-bounded batches and reduce each as soon as its batch is in."""
     reduced: list[list[Any]] = [[None] * len(p.parts) for p in planned]
     flat = [(i, part) for i, p in enumerate(planned) for part in p.parts]
@@ -96,7 +99,7 @@ def _reduce_parts(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planne
                 if exprs:
                     jobs.append((side, source.select(exprs)))
             values: list[dict[str, Any]] = [{} for _ in batch]
-            for (side, _), result_frame in zip(jobs, _run([f for _, f in jobs]), strict=True):
+            for (side, _), result_frame in zip(jobs, _run([f for _, f in jobs], streaming), strict=True):
                 for key in result_frame.columns:
                     b, name = key.split("\x1f", 1)
                     values[int(b)][side + name] = _value(result_frame.get_column(key))
@@ -106,7 +109,8 @@ def _reduce_parts(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planne
     return reduced
 
 
-def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned]) -> list[dict[str, Any]]:
+def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], streaming: bool
+             ) -> list[dict[str, Any]]:
     """Evaluate every request of every planned item: one select per snapshot (and per row sampling step),
     all run together so polars can share the reading."""
     values: list[dict[str, Any]] = [{} for _ in planned]
@@ -125,7 +129,10 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned]) -
         if step:
             frame = frame.with_row_index(ROW_INDEX).gather_every(step)
         queries.append(frame.select(exprs))
-    for (side, _, _), result_frame in zip(jobs, _run(queries), strict=True):
+    # one query at a time: polars parallelises inside a query, and reading both snapshots at once doubles
+    # the peak memory for little speed on two cores
+    results = [_run([q], streaming)[0] for q in queries]
+    for (side, _, _), result_frame in zip(jobs, results, strict=True):
         for key in result_frame.columns:
             index, name = key.split("\x1f", 1)
             values[int(index)][side + name] = _value(result_frame.get_column(key))
@@ -175,6 +182,7 @@ def audit(
     fail_on: FailOn | str = FailOn.error,
     as_of: dt.datetime | str | None = None,
     chunk: str | None = None,
+    streaming: bool | None = None,
     clock: Clock | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> AuditResult:
@@ -183,7 +191,8 @@ def audit(
     Raises ContractError, DataError or UsageError (all MlauditError) when the
     audit cannot run. `as_of` is the moment freshness is judged at (default now);
     `chunk` ('1d', '1w', '1mo' or a row count) splits the current snapshot for
-    over-time statistics (default: the contract's drift.chunk).
+    over-time statistics (default: the contract's drift.chunk). `streaming` uses polars' streaming
+    engine (default: above STREAMING_ROWS rows).
     """
     clock = clock or Clock()
     say = progress or (lambda _msg: None)
@@ -237,9 +246,11 @@ def audit(
 
     say("computing statistics")
     t = clock.timer()
-    values = _collect(ref.frame, cur.frame, planned)
     rows = max((n for n in (ref.rows, cur.rows) if n is not None), default=None)
-    for v, reduced in zip(values, _reduce_parts(ref.frame, cur.frame, planned, rows), strict=True):
+    if streaming is None:
+        streaming = rows is not None and rows > STREAMING_ROWS
+    values = _collect(ref.frame, cur.frame, planned, streaming)
+    for v, reduced in zip(values, _reduce_parts(ref.frame, cur.frame, planned, rows, streaming), strict=True):
         v["parts"] = reduced
     timings["compute"] = clock.timer() - t
 
@@ -274,6 +285,7 @@ def audit(
         as_of=as_of.isoformat(),
         inputs=tuple(inputs),
         options={"fail_on": fail_on.value, "only": list(only), "skip": list(skip), "chunk": ctx.chunk,
+                 "streaming": streaming,
                  "checks_run": len({r.check for r in results})},
         timings={k: round(v, 6) for k, v in timings.items()},
         results=tuple(results),

@@ -139,6 +139,9 @@ def audit(
     chunk: Annotated[str | None, typer.Option(
         "--chunk", help="Split the current snapshot by 1h, 1d, 1w, 1mo (event time) or N rows for drift over "
         "time and its onset.")] = None,
+    streaming: Annotated[bool | None, typer.Option(
+        "--streaming/--no-streaming", help="Use polars' streaming engine (default: above 2,000,000 rows) so "
+        "memory stays bounded for data bigger than memory.")] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Judge freshness as of this ISO time instead of now (reproducible runs).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No report on stdout, no progress.")] = False,
@@ -161,10 +164,10 @@ def audit(
             with err.status("auditing") as status:
                 result = api.audit(contract, reference, current, outcomes, only=only or (), skip=skip or (),
                                    fail_on=fail_on, as_of=when, chunk=chunk,
-                                   progress=lambda msg: status.update(msg))
+                                   streaming=streaming, progress=lambda msg: status.update(msg))
         else:
             result = api.audit(contract, reference, current, outcomes, only=only or (), skip=skip or (),
-                               fail_on=fail_on, as_of=when, chunk=chunk)
+                               fail_on=fail_on, as_of=when, chunk=chunk, streaming=streaming)
         if json_path is not None:
             _write_atomic(json_path, json_report.render(result))
         if markdown_path is not None:

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from mlaudit.checks.validation import missing_expr
 
-MAX_ROWS = 200_000
+MAX_ROWS = 100_000
 
 
 def _listed(values: Any) -> Any:
