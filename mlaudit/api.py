@@ -114,13 +114,16 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
     """Evaluate every request of every planned item: one select per snapshot (and per row sampling step),
     all run together so polars can share the reading."""
     values: list[dict[str, Any]] = [{} for _ in planned]
-    groups: dict[tuple[str, int], list[pl.Expr]] = {}
+    groups: dict[tuple[str, int, str | None], list[pl.Expr]] = {}
     for i, p in enumerate(planned):
         steps = p.row_step or (0, 0)  # 0: the whole frame, no row index
+        # streaming: one query per column, so an expression polars cannot stream (is_duplicated, examples)
+        # makes it load that column, not every column of the snapshot
+        column = p.column if streaming else None
         for side, requests, step in (("reference:", p.reference_requests, steps[0]),
                                      ("", p.requests, steps[1])):
-            groups.setdefault((side, step), []).extend(e.alias(f"{i}\x1f{k}") for k, e in requests.items())
-    jobs = [(side, step, exprs) for (side, step), exprs in groups.items() if exprs]
+            groups.setdefault((side, step, column), []).extend(e.alias(f"{i}\x1f{k}") for k, e in requests.items())
+    jobs = [(side, step, exprs) for (side, step, _), exprs in groups.items() if exprs]
     if not jobs:
         return values
     queries = []
