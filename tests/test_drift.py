@@ -285,5 +285,5 @@ def test_streaming_engine_gives_the_same_findings(tmp_path: Path) -> None:
     path = write_contract(tmp_path / "c.yaml", types)
     a = mlaudit.audit(path, ref, cur, streaming=False)
     b = mlaudit.audit(path, ref, cur, streaming=True)
-    assert [(r.check, r.column, r.status, r.value) for r in a.results] == \\
-        [(r.check, r.column, r.status, r.value) for r in b.results]
+    found_a = [(r.check, r.column, r.status, r.value) for r in a.results]
+    assert found_a == [(r.check, r.column, r.status, r.value) for r in b.results]
