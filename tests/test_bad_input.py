@@ -203,3 +203,15 @@ def test_init_skips_types_no_check_reads(tmp_path: Path) -> None:
     out = tmp_path / "inferred.yaml"
     out.write_text(text)
     assert int(mlaudit.audit(out, path, path).exit_code) == 0
+
+
+def test_url_paths_go_through_polars_object_store_reader(tmp_path: Path,
+                                                         write_contract: Callable[..., Path]) -> None:
+    """s3://, gs://, az:// take the same path as this file:// URL: straight to polars."""
+    (tmp_path / "h" / "day=1").mkdir(parents=True)
+    pl.DataFrame({"x": [1.0, 2.0]}).write_parquet(tmp_path / "h" / "day=1" / "p.parquet")
+    url = f"file://{tmp_path / 'h'}/"
+    res = mlaudit.audit(write_contract(HEAD + "features:\n  x: {type: float}\n"), url, url, only=["validation"])
+    assert res.inputs[0].rows == 2 and res.inputs[0].fingerprint.startswith("url-schema-sha256:")
+    with pytest.raises(DataError, match=r"cannot (read|reach)"):
+        mlaudit.audit(write_contract(HEAD), f"file://{tmp_path}/missing.parquet", url)
