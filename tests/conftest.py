@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from mlaudit import Clock
+import mlaudit
+from mlaudit import AuditResult, Clock
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -49,6 +50,28 @@ def write_contract(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def run_audit(
+    write_parquet: Callable[..., Path], write_contract: Callable[..., Path], fixed_clock: Clock
+) -> Callable[..., AuditResult]:
+    """run_audit(yaml, current, reference=None, only=[...], **audit_kwargs) via Parquet files."""
+
+    def run(
+        contract_yaml: str,
+        current: dict[str, Any] | pl.DataFrame,
+        reference: dict[str, Any] | pl.DataFrame | None = None,
+        *,
+        only: Sequence[str],
+        **kwargs: Any,
+    ) -> AuditResult:
+        contract = write_contract(contract_yaml)
+        cur = write_parquet("current.parquet", current)
+        ref = write_parquet("reference.parquet", current if reference is None else reference)
+        return mlaudit.audit(contract, ref, cur, clock=fixed_clock, only=only, **kwargs)
+
+    return run
 
 
 @pytest.fixture

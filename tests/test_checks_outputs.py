@@ -30,28 +30,6 @@ CG = "validation.confidence_gate"
 # --------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture
-def run_audit(
-    write_parquet: Callable[..., Path], write_contract: Callable[..., Path], fixed_clock: Clock
-) -> Callable[..., AuditResult]:
-    """run_audit(yaml, current, reference=None, only=[...], **audit_kwargs) via Parquet files."""
-
-    def run(
-        contract_yaml: str,
-        current: dict[str, Any] | pl.DataFrame,
-        reference: dict[str, Any] | pl.DataFrame | None = None,
-        *,
-        only: Sequence[str],
-        **kwargs: Any,
-    ) -> AuditResult:
-        contract = write_contract(contract_yaml)
-        cur = write_parquet("current.parquet", current)
-        ref = write_parquet("reference.parquet", current if reference is None else reference)
-        return mlaudit.audit(contract, ref, cur, clock=fixed_clock, only=only, **kwargs)
-
-    return run
-
-
 def contract(*, task: str = "binary_classification", columns: str = "{id: id, score: s}", extra: str = "",
              model_extra: str = "") -> str:
     return (
