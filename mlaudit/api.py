@@ -19,7 +19,7 @@ import polars as pl
 
 from mlaudit import __version__, snapshots
 from mlaudit.checks.base import ROW_INDEX, Context, Part, Planned
-from mlaudit.checks.chunks import validate_chunk
+from mlaudit.checks.chunks import chunking, validate_chunk
 from mlaudit.checks.registry import REGISTRY
 from mlaudit.contract.compat import problems_against
 from mlaudit.contract.loader import LoadedContract, load_contract
@@ -243,6 +243,10 @@ def audit(
     ctx = Context(contract=loaded.contract, current_schema=cur.schema, reference_schema=ref.schema, as_of=as_of,
                   partition_columns=frozenset(cur.partition_columns), chunk=validate_chunk(chunk),
                   reference_rows=ref.rows, current_rows=cur.rows)
+    if ctx.chunk is not None:
+        _, reason = chunking(ctx)
+        if reason:
+            raise UsageError(f"--chunk {ctx.chunk}: {reason}")
     planned: list[Planned] = []
     for planner in REGISTRY.planners(selected):
         planned += planner(ctx)

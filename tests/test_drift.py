@@ -287,3 +287,92 @@ def test_streaming_engine_gives_the_same_findings(tmp_path: Path) -> None:
     b = mlaudit.audit(path, ref, cur, streaming=True)
     found_a = [(r.check, r.column, r.status, r.value) for r in a.results]
     assert found_a == [(r.check, r.column, r.status, r.value) for r in b.results]
+
+
+# --- regressions found in review ---------------------------------------------------------------
+
+
+def _frames(rows: int = 2_000, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rng = np.random.default_rng(seed)
+    return (pl.DataFrame({"x": rng.normal(0, 1, rows), "z": rng.normal(0, 1, rows)}),
+            pl.DataFrame({"x": rng.normal(0, 1, rows), "z": rng.normal(0, 1, rows)}))
+
+
+def test_zero_importance_everywhere_skips_dataset_drift(tmp_path: Path) -> None:
+    ref, cur = _frames()
+    path = write_contract(tmp_path / "c.yaml", {"x": "float", "z": "float"})
+    path.write_text(path.read_text().replace("type: float", "type: float\n    importance: 0"))
+    r = _one(mlaudit.audit(path, ref, cur, only=["drift"]), "drift.dataset", None)
+    assert r.status is Status.skipped and "importance 0" in r.message
+
+
+def test_negative_importance_is_a_contract_error(tmp_path: Path) -> None:
+    from mlaudit.errors import ContractError
+
+    path = write_contract(tmp_path / "c.yaml", {"x": "float"})
+    path.write_text(path.read_text().replace("type: float", "type: float\n    importance: -1"))
+    with pytest.raises(ContractError, match="importance"):
+        mlaudit.audit(path, *_frames())
+
+
+def test_a_column_named_count_is_compared(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    ref = pl.DataFrame({"count": rng.choice(["a", "b"], 500)})
+    cur = pl.DataFrame({"count": rng.choice(["a", "b"], 500, p=[0.9, 0.1])})
+    r = _one(mlaudit.audit(write_contract(tmp_path / "c.yaml", {"count": "category"}), ref, cur,
+                           only=["drift.feature"]), "drift.feature", "count")
+    assert r.status is Status.fail
+
+
+def test_a_burst_of_infinities_is_missing_share_drift(tmp_path: Path) -> None:
+    ref, cur = _frames()
+    cur = cur.with_columns(pl.when(pl.int_range(pl.len()) % 2 == 0).then(float("inf")).otherwise(pl.col("x"))
+                           .alias("x"))
+    res = mlaudit.audit(write_contract(tmp_path / "c.yaml", {"x": "float", "z": "float"}), ref, cur, only=DRIFT)
+    assert _one(res, "drift.null_share", "x").status is Status.fail
+    assert _one(res, "drift.feature", "x").status is Status.passed  # the finite half did not move
+
+
+def test_an_all_null_current_column_is_missing_share_drift(tmp_path: Path) -> None:
+    ref, cur = _frames()
+    cur = cur.with_columns(pl.lit(None).alias("x"))  # polars Null dtype
+    res = mlaudit.audit(write_contract(tmp_path / "c.yaml", {"x": "float", "z": "float"}), ref, cur, only=DRIFT)
+    assert _one(res, "drift.null_share", "x").status is Status.fail
+    assert _one(res, "drift.feature", "x").status is Status.skipped
+
+
+def test_turning_off_feature_drift_keeps_missing_share_drift(tmp_path: Path) -> None:
+    ref, cur = _frames()
+    cur = cur.with_columns(pl.when(pl.int_range(pl.len()) % 2 == 0).then(None).otherwise(pl.col("x")).alias("x"))
+    path = write_contract(tmp_path / "c.yaml", {"x": "float", "z": "float"},
+                          {"thresholds": {"drift.feature": {"enabled": False}}})
+    res = mlaudit.audit(path, ref, cur, only=DRIFT)
+    assert [r.check for r in res.results if r.check == "drift.feature"] == []
+    assert _one(res, "drift.null_share", "x").status is Status.fail
+
+
+def test_concept_drift_uses_the_positive_class(tmp_path: Path) -> None:
+    ref, cur, types = concept_pair(0, flip=False)
+    as_pm1 = lambda f: f.with_columns(pl.when(pl.col("y")).then(1).otherwise(-1).alias("y"))  # noqa: E731
+    path = _concept_contract(tmp_path, types)
+    path.write_text(path.read_text().replace("task: regression", "task: binary_classification\n  positive_class: 1"))
+    res = mlaudit.audit(path, as_pm1(ref), as_pm1(cur), only=["drift.concept"])
+    r = _one(res, "drift.concept", "x")
+    assert r.status is Status.passed
+    assert all(m is None or 0 <= m <= 1 for m in r.details["reference_means"])
+
+
+def test_multivariate_ignores_a_constant_feature(tmp_path: Path) -> None:
+    ref, cur, types = correlation_pair(5)
+    ref, cur = ref.with_columns(pl.lit(1.0).alias("k2")), cur.with_columns(pl.lit(1.0).alias("k2"))
+    res = mlaudit.audit(write_contract(tmp_path / "c.yaml", {**types, "k2": "float"}), ref, cur,
+                        only=["drift.multivariate"])
+    mv = _one(res, "drift.multivariate", None)
+    assert mv.status is Status.fail and "k2" not in mv.details["features"]
+
+
+def test_chunk_by_time_without_event_time_is_a_usage_error(tmp_path: Path) -> None:
+    from mlaudit.errors import UsageError
+
+    with pytest.raises(UsageError, match="event_time"):
+        mlaudit.audit(write_contract(tmp_path / "c.yaml", {"x": "float"}), *_frames(), only=["drift"], chunk="1d")

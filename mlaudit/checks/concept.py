@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from mlaudit.checks import rows
 from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, result, skipped
 from mlaudit.checks.drift import _correct, _kind
+from mlaudit.checks.validation import _as_text
 from mlaudit.contract.model import Task
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
 from mlaudit.stats import binning, concept
@@ -43,13 +44,19 @@ ERROR_BY_BIN = CheckSpec(
 SPECS = (CONCEPT, ERROR_BY_BIN)
 
 
-def _outcome(values: Any, dtype: pl.DataType, positive: Any) -> NDArray[np.float64]:
-    """Outcomes as numbers: booleans and 0/1 as they are, other labels 1 when equal to the positive class."""
+def _outcome(values: Any, dtype: pl.DataType, positive: Any, task: Task) -> NDArray[np.float64]:
+    """Outcomes as numbers: regression values as they are; binary labels 1 when equal to the positive class
+    (model.positive_class; by default true, or 1), else 0; missing labels NaN."""
     series = pl.Series([] if values is None else values)
-    if dtype == pl.Boolean or dtype.is_numeric():
+    if task is Task.regression:
         return np.asarray(series.cast(pl.Float64).fill_null(float("nan")).to_numpy(), dtype=np.float64)
-    text = series.cast(pl.String)
-    hit = (text == str(positive)).cast(pl.Float64)
+    if positive is None:
+        positive = True if dtype == pl.Boolean else 1
+    if dtype == pl.Boolean or dtype.is_numeric():
+        target = float(positive) if not isinstance(positive, str) else float("nan")
+        hit = (series.cast(pl.Float64) == target).cast(pl.Float64)
+    else:
+        hit = (series.cast(pl.String) == _as_text(positive)).cast(pl.Float64)
     return np.asarray(hit.fill_null(float("nan")).to_numpy(), dtype=np.float64)
 
 
@@ -107,7 +114,7 @@ def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
     if not features:
         return [skipped(spec, ctx, "no numeric or categorical feature in both snapshots")]
     ref_every, cur_every = rows.step(ctx.reference_rows), rows.step(ctx.current_rows)
-    positive = c.model.positive_class if c.model.positive_class is not None else True
+    positive = c.model.positive_class
     reference: dict[str, pl.Expr] = {"__y": pl.col(label).implode()}
     current: dict[str, pl.Expr] = {"__y": pl.col(label).implode()}
     if needs_score and score:
@@ -120,8 +127,8 @@ def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
     settings = c.drift
 
     def finish(v: Mapping[str, Any]) -> list[CheckResult]:
-        y_ref = _outcome(v["reference:__y"], ctx.reference_schema[label], positive)
-        y_cur = _outcome(v["__y"], label_dtype, positive)
+        y_ref = _outcome(v["reference:__y"], ctx.reference_schema[label], positive, task)
+        y_cur = _outcome(v["__y"], label_dtype, positive, task)
         if needs_score:
             y_ref = np.abs(rows.numeric_array(v["reference:__score"]) - y_ref)
             y_cur = np.abs(rows.numeric_array(v["__score"]) - y_cur)

@@ -79,6 +79,9 @@ DECISION = CheckSpec(
 
 SPECS = (FEATURE, NULL_SHARE, DATASET, LABEL, PREDICTION, DECISION)
 
+#: Name of the count field in value_counts results: private, so a column called 'count' cannot clash.
+N = "__mlaudit_n"
+
 _WEIGHTS = {Importance.high: 3.0, Importance.medium: 2.0, Importance.low: 1.0}
 
 
@@ -91,6 +94,8 @@ class _Target:
     method: str
     levels: Levels
     sentinel: Any = None
+    feature_enabled: bool = True
+    """False when drift.feature is turned off for this column but drift.null_share is not."""
 
 
 def _kind(dtype: pl.DataType, declared: FeatureType | None) -> str | None:
@@ -124,27 +129,29 @@ def _requests(target: _Target, schema: Mapping[str, pl.DataType], chunks: Chunki
     """Expressions giving the target's missing count, and its sorted values or category counts."""
     name = target.column
     missing = missing_expr(name, schema[name], target.sentinel)
+    if schema[name].is_float():
+        missing = missing | pl.col(name).is_infinite()  # no position on the line: compared as missing
     valid = ~missing
     out: dict[str, pl.Expr] = {f"{prefix}n": pl.len(), f"{prefix}missing": missing.sum()}
     if target.kind == "numeric":
         out[f"{prefix}values"] = pl.col(name).filter(valid).cast(pl.Float64).sort().implode()
     else:
-        out[f"{prefix}counts"] = pl.col(name).filter(valid).cast(pl.String).value_counts().implode()
+        out[f"{prefix}counts"] = pl.col(name).filter(valid).cast(pl.String).value_counts(name=N).implode()
     if chunks is not None:
-        out[f"{prefix}chunk_rows"] = chunks.key.value_counts().implode()
-        out[f"{prefix}chunk_missing"] = chunks.key.filter(missing).value_counts().implode()
+        out[f"{prefix}chunk_rows"] = chunks.key.value_counts(name=N).implode()
+        out[f"{prefix}chunk_missing"] = chunks.key.filter(missing).value_counts(name=N).implode()
         if target.kind == "numeric":
             out[f"{prefix}chunk_values"] = pl.col(name).filter(valid).cast(pl.Float64).implode()
             out[f"{prefix}chunk_keys"] = chunks.key.filter(valid).implode()
         else:
             pair = pl.struct(chunks.key.filter(valid).alias("k"), pl.col(name).filter(valid).cast(pl.String).alias("v"))
-            out[f"{prefix}chunk_counts"] = pair.value_counts().implode()
+            out[f"{prefix}chunk_counts"] = pair.value_counts(name=N).implode()
     return out
 
 
 def _counts(pairs: list[dict[str, Any]], key: str) -> dict[Any, int]:
     """value_counts() rows -> {value: count}."""
-    return {row[key]: int(row["count"]) for row in pairs or []}
+    return {row[key]: int(row[N]) for row in pairs or []}
 
 
 def _compare(target: _Target, ref: Mapping[str, Any], cur: Mapping[str, Any], bins: int,
@@ -292,6 +299,8 @@ def _chunk_points(o: _Outcome, v: Mapping[str, Any], chunks: Chunking, bins: int
     missing = _counts_any(v["chunk_missing"])
     groups = _chunk_groups(o.target, v)
     ref = {k.removeprefix("reference:"): x for k, x in v.items() if k.startswith("reference:")}
+    if o.target.kind == "numeric":
+        ref["values"] = _sketch(np.asarray(ref["values"], dtype=np.float64))
     edges = np.asarray(o.comparison.explain.get("edges", []), dtype=np.float64)
     scale = o.comparison.explain.get("scale")
     ref_n_missing, ref_n = o.null_ref
@@ -310,6 +319,21 @@ def _chunk_points(o: _Outcome, v: Mapping[str, Any], chunks: Chunking, bins: int
         else:
             point["value"] = None
         o.points.append(point)
+
+
+#: Per-chunk comparisons use this many reference order statistics, not every reference value: each chunk
+#: would otherwise merge with the whole reference (hours for hourly chunks of a large reference). The
+#: Kolmogorov-Smirnov statistic moves by at most 1/CHUNK_SKETCH, and its p-value, computed as if the
+#: reference had CHUNK_SKETCH rows, is conservative.
+CHUNK_SKETCH = 20_000
+
+
+def _sketch(sorted_values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Evenly spaced order statistics (a quantile summary) of a sorted array, ends included."""
+    n = sorted_values.size
+    if n <= CHUNK_SKETCH:
+        return sorted_values
+    return np.asarray(sorted_values[np.linspace(0, n - 1, CHUNK_SKETCH).round().astype(np.int64)])
 
 
 def _judge_chunks(outcomes: list[_Outcome], alpha: float, how: str, null_levels: list[Levels]) -> None:
@@ -331,15 +355,15 @@ def _counts_any(pairs: list[dict[str, Any]] | None) -> dict[Any, int]:
     """value_counts() rows of an unnamed key -> {key: count}."""
     out: dict[Any, int] = {}
     for row in pairs or []:
-        key = next(v for k, v in row.items() if k != "count")
-        out[key] = int(row["count"])
+        key = next(v for k, v in row.items() if k != N)
+        out[key] = int(row[N])
     return out
 
 
 def _size(target: _Target, cur: Mapping[str, Any]) -> int:
     if target.kind == "numeric":
         return int(np.asarray(cur["values"]).size)
-    return sum(int(r["count"]) for r in cur["counts"])
+    return sum(int(r[N]) for r in cur["counts"])
 
 
 def _chunk_groups(target: _Target, v: Mapping[str, Any]) -> dict[Any, dict[str, Any]]:
@@ -356,25 +380,26 @@ def _chunk_groups(target: _Target, v: Mapping[str, Any]) -> dict[Any, dict[str, 
         return {uniques[i]: {"values": vals[bounds[i]:bounds[i + 1]]} for i in range(len(uniques))}
     groups: dict[Any, dict[str, Any]] = {}
     for row in v["chunk_counts"] or []:
-        pair = row[next(k for k in row if k != "count")]
+        pair = row[next(k for k in row if k != N)]
         if pair["k"] is None:
             continue
         groups.setdefault(pair["k"], {"counts": []})["counts"].append({target.column: pair["v"],
-                                                                         "count": row["count"]})
+                                                                         N: row[N]})
     return groups
 
 
 def _targets(ctx: Context) -> tuple[list[_Target], list[Planned]]:
     targets, skips = [], []
     for name, f in ctx.contract.features.items():
-        levels_probe = ctx.levels(FEATURE, name)
-        if not levels_probe.enabled:
+        feature_on = ctx.levels(FEATURE, name).enabled
+        if not feature_on and not ctx.levels(NULL_SHARE, name).enabled:
             continue
         if name not in ctx.current_schema or name not in ctx.reference_schema:
             skips.append(skipped(FEATURE, ctx, "column missing from a snapshot", name))
             continue
-        kind = _kind(ctx.current_schema[name], f.type)
         ref_kind = _kind(ctx.reference_schema[name], f.type)
+        # an all-null column has polars' Null type: it is the reference's kind, entirely missing
+        kind = ref_kind if ctx.current_schema[name] == pl.Null else _kind(ctx.current_schema[name], f.type)
         if kind is None or kind != ref_kind:
             why = ("string and timestamp features are not compared; declare type: category to compare values"
                    if kind is None else "column types differ between the snapshots (see validation.schema)")
@@ -386,7 +411,7 @@ def _targets(ctx: Context) -> tuple[list[_Target], list[Planned]]:
                                                            column=name)))
             continue
         levels = ctx.levels(FEATURE, name, defaults=METHOD_LEVELS[method])
-        targets.append(_Target(name, kind, method, levels, f.sentinel))
+        targets.append(_Target(name, kind, method, levels, f.sentinel, feature_on))
     return targets, skips
 
 
@@ -420,17 +445,20 @@ def plan_features(ctx: Context) -> list[Planned]:
 
     def finish(v: Mapping[str, Any]) -> list[CheckResult]:
         outcomes: list[_Outcome] = list(v["parts"])
-        tests = [o.comparison.p_value for o in outcomes if o.comparison is not None]
-        tests += [o.null_test.p_value for o in outcomes if o.null_test is not None]
+        judged_feature = [o.comparison is not None and o.target.feature_enabled for o in outcomes]
+        judged_null = [o.null_test is not None and nl.enabled for o, nl in zip(outcomes, null_levels, strict=True)]
+        tests = [o.comparison.p_value for o, j in zip(outcomes, judged_feature, strict=True) if j and o.comparison]
+        tests += [o.null_test.p_value for o, j in zip(outcomes, judged_null, strict=True) if j and o.null_test]
         adjusted = iter(_correct(tests, settings.correction))
-        p_feature = [next(adjusted) if o.comparison is not None else float("nan") for o in outcomes]
-        p_null = [next(adjusted) if o.null_test is not None else float("nan") for o in outcomes]
+        p_feature = [next(adjusted) if j else float("nan") for j in judged_feature]
+        p_null = [next(adjusted) if j else float("nan") for j in judged_null]
         if chunks is not None:
             _judge_chunks(outcomes, settings.alpha, settings.correction, null_levels)
         out: list[CheckResult] = []
         for o, pf, pn, nl in zip(outcomes, p_feature, p_null, null_levels, strict=True):
             series = o.points if chunks is not None else None
-            out.append(_feature_result(ctx, FEATURE, o, pf, settings.alpha, series))
+            if o.target.feature_enabled:
+                out.append(_feature_result(ctx, FEATURE, o, pf, settings.alpha, series))
             if nl.enabled:
                 out.append(_null_result(ctx, o, nl, pn, settings.alpha, series))
         out.append(_dataset_result(ctx, out))
@@ -447,6 +475,8 @@ def _dataset_result(ctx: Context, results: list[CheckResult]) -> CheckResult:
         return result(DATASET, ctx, Status.skipped, "no feature could be judged for drift", levels=levels)
     drifted = sorted({r.column for r in judged if r.column and r.status in (Status.warn, Status.fail)})
     total = sum(_weight(ctx, f) for f in features)
+    if total <= 0:
+        return result(DATASET, ctx, Status.skipped, "every judged feature has importance 0", levels=levels)
     share = sum(_weight(ctx, f) for f in drifted) / total
     status = levels.grade(share)
     msg = (f"{len(drifted)} of {len(features)} features drifted ({share:.1%} of importance weight"

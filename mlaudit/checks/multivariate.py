@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
+from scipy import special
 
 from mlaudit.checks import rows
 from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, result, skipped
@@ -66,13 +67,13 @@ def _impute(x: NDArray[np.float64], means: NDArray[np.float64]) -> NDArray[np.fl
 
 
 def _judge(levels: Levels, mean_error: float, ref_mean: float, ref_sd: float, chunk_rows: float,
-           n: int) -> tuple[float, float, Status]:
+           n: int, z_limit: float = Z_LIMIT) -> tuple[float, float, Status]:
     """(relative change, z, status) of a mean error over n rows against the reference chunks."""
     change = (mean_error - ref_mean) / ref_mean if ref_mean > 0 else 0.0
     se = ref_sd * np.sqrt(chunk_rows / n) if n else float("inf")
     z = (mean_error - ref_mean) / se if se > 0 else (float("inf") if mean_error > ref_mean else 0.0)
     graded = levels.grade(change)
-    return change, float(z), graded if z > Z_LIMIT else Status.passed
+    return change, float(z), graded if z > z_limit else Status.passed
 
 
 def plan_multivariate(ctx: Context) -> list[Planned]:
@@ -106,6 +107,14 @@ def plan_multivariate(ctx: Context) -> list[Planned]:
         counts = np.sum(~np.isnan(finite), axis=0)
         means = np.where(counts > 0, np.nansum(np.nan_to_num(finite), axis=0) / np.maximum(counts, 1), 0.0)
         x_ref, x_cur = _impute(x_ref, means), _impute(x_cur, means)
+        # a feature constant in the reference has no covariance to learn; standardised by a zero spread
+        # any current change would explode the error, so it is left to drift.feature
+        varying = np.ptp(x_ref, axis=0) > 0 if n_ref else np.zeros(0, dtype=bool)
+        used = [name for (name, _), keep in zip(features, varying, strict=True) if keep]
+        if len(used) < 2:
+            return result(MULTIVARIATE, ctx, Status.skipped, "fewer than two features vary in the reference",
+                          levels=levels)
+        x_ref, x_cur = x_ref[:, varying], x_cur[:, varying]
         # fit on every other reference row, learn the error's variability on the rows the fit did not see:
         # in-sample errors are biased low (badly so with few rows per feature) and would cry wolf
         model = pca.fit(x_ref[0::2])
@@ -118,10 +127,16 @@ def plan_multivariate(ctx: Context) -> list[Planned]:
         series = []
         if chunks is not None:
             keys = pl.Series(v["__chunk"])
-            for key in sorted(k for k in keys.unique().to_list() if k is not None):
+            labels = sorted(k for k in keys.unique().to_list() if k is not None)
+            # many chunks are many tests: Bonferroni on the one-sided normal tail of Z_LIMIT
+            z_chunk = max(Z_LIMIT, float(special.ndtri(1 - special.ndtr(-Z_LIMIT) / max(len(labels), 1))))
+            for key in labels:
                 mask = (keys == key).fill_null(False).to_numpy()
+                if int(mask.sum()) < ctx.contract.drift.min_rows:
+                    continue
                 m = float(cur_errors[mask].mean())
-                c_change, c_z, c_status = _judge(levels, m, ref_mean, ref_sd, chunk_rows, int(mask.sum()))
+                c_change, c_z, c_status = _judge(levels, m, ref_mean, ref_sd, chunk_rows, int(mask.sum()),
+                                                 z_limit=z_chunk)
                 series.append({"chunk": chunks.label(key), "rows": int(mask.sum()), "value": c_change,
                                "mean_error": m, "z": c_z, "status": c_status.value})
         onset = next((p["chunk"] for p in series if p["status"] in ("warn", "fail")), None)
@@ -130,12 +145,12 @@ def plan_multivariate(ctx: Context) -> list[Planned]:
                 Status.fail: "multivariate drift"}.get(status, "")
         msg = (f"{word}: mean reconstruction error {cur_mean:.4g} vs reference {ref_mean:.4g} "
                f"({change:+.1%}, z={z:.1f}; warn above +{levels.warn:.0%}, fail above +{levels.fail:.0%}, "
-               f"z above {Z_LIMIT:g}) over {len(features)} features, {model.components.shape[1]} components "
+               f"z above {Z_LIMIT:g}) over {len(used)} features, {model.components.shape[1]} components "
                f"({model.explained:.0%} of variance); rows {n_ref:,} vs {n_cur:,}{tail}"
                if levels.warn is not None and levels.fail is not None else f"{word}: change {change:+.1%}")
         return result(MULTIVARIATE, ctx, status, msg, value=change, levels=levels, reference_error=ref_mean,
                       reference_error_sd=ref_sd, current_error=cur_mean, z=z, components=model.components.shape[1],
-                      explained_variance=model.explained, features=[n for n, _ in features],
+                      explained_variance=model.explained, features=used,
                       reference_rows_used=n_ref, current_rows_used=n_cur, onset=onset, series=series)
 
     return [Planned(column=None, requests=current, reference_requests=reference, finish=finish,

@@ -163,8 +163,8 @@ class Feature(Strict):
     unique: bool = Field(default=False, description="Values must be unique.")
     unit: str | None = Field(default=None, description="Unit of measure (EUR, seconds, km).")
     sentinel: Scalar | None = Field(default=None, description="Value serving sends for 'unknown' (e.g. -1).")
-    importance: Importance | Number | None = Field(
-        default=None, description="high, medium, low, or a number (weights dataset-level checks)."
+    importance: Importance | Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
+        default=None, description="high, medium, low, or a number >= 0 (weights dataset-level checks)."
     )
     available_at: str | None = Field(default=None, description="Column with the time this feature becomes known.")
     window: str | None = Field(default=None, description="Aggregation window of the feature (e.g. 30d).")

@@ -41,6 +41,8 @@ def fit(x: NDArray[np.float64], variance: float = 0.65) -> PCA:
     _, singular, vt = np.linalg.svd(z, full_matrices=False)
     var = singular**2
     share = np.cumsum(var) / var.sum() if var.sum() > 0 else np.ones_like(var)
+    rank = int(np.sum(singular > 1e-9 * max(float(singular[0]), 1e-300))) if singular.size else 0
     k = int(np.searchsorted(share, variance) + 1)
-    k = max(1, min(k, vt.shape[0] - 1))  # keeping every axis would reconstruct every row exactly
+    # keeping every axis of the data's span would reconstruct every row exactly: stay below its rank
+    k = max(1, min(k, rank - 1, vt.shape[0] - 1))
     return PCA(mean=mean, scale=scale, components=vt[:k].T.copy(), explained=float(share[k - 1]))
