@@ -503,7 +503,8 @@ def _single(ctx: Context, spec: CheckSpec, column: str | None, role: str, ref_co
     if kind is None:
         return [skipped(spec, ctx, f"'{column}' is neither numeric nor categorical", column)]
     method, _ = _method(ctx, spec, None, kind, "wasserstein" if kind == "numeric" else "linf")
-    defaults = (spec.warn, spec.fail) if method in ("linf", "wasserstein") else METHOD_LEVELS[method]
+    # a class share moving by 2 points matters; a continuous label or score is judged like a feature
+    defaults = (spec.warn, spec.fail) if method == "linf" else METHOD_LEVELS[method]
     levels = ctx.levels(spec, None, defaults=defaults)
     target = _Target(column, kind, method, levels)
     settings = ctx.contract.drift

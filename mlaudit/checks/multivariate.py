@@ -6,7 +6,8 @@ values as the reference mean; everything is standardised on the reference
 other half, cut into REFERENCE_CHUNKS contiguous chunks, shows how much the
 mean error of rows the model has not seen varies by chance; a finding needs the
 current mean error to be above the reference mean by more than the effect
-level (relative change) and by more than Z_LIMIT standard errors.
+level (relative change) and by more than Z_LIMIT standard errors (a Student t limit, as the
+spread is learnt from ten chunk means).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
 from mlaudit.stats import pca
 
 REFERENCE_CHUNKS = 10
-Z_LIMIT = 3.0
+#: The reference spread comes from REFERENCE_CHUNKS chunk means, so the limit is Student t's quantile on
+#: REFERENCE_CHUNKS - 1 degrees of freedom at the one-sided tail of a normal 3 sigma (0.135%): about 4.1.
+Z_LIMIT = float(special.stdtrit(REFERENCE_CHUNKS - 1, 1 - special.ndtr(-3.0)))
 MIN_ROWS_PER_CHUNK = 20
 
 MULTIVARIATE = CheckSpec(
@@ -129,7 +132,8 @@ def plan_multivariate(ctx: Context) -> list[Planned]:
             keys = pl.Series(v["__chunk"])
             labels = sorted(k for k in keys.unique().to_list() if k is not None)
             # many chunks are many tests: Bonferroni on the one-sided normal tail of Z_LIMIT
-            z_chunk = max(Z_LIMIT, float(special.ndtri(1 - special.ndtr(-Z_LIMIT) / max(len(labels), 1))))
+            tail = special.ndtr(-3.0) / max(len(labels), 1)
+            z_chunk = max(Z_LIMIT, float(special.stdtrit(REFERENCE_CHUNKS - 1, 1 - tail)))
             for key in labels:
                 mask = (keys == key).fill_null(False).to_numpy()
                 if int(mask.sum()) < ctx.contract.drift.min_rows:
@@ -145,7 +149,7 @@ def plan_multivariate(ctx: Context) -> list[Planned]:
                 Status.fail: "multivariate drift"}.get(status, "")
         msg = (f"{word}: mean reconstruction error {cur_mean:.4g} vs reference {ref_mean:.4g} "
                f"({change:+.1%}, z={z:.1f}; warn above +{levels.warn:.0%}, fail above +{levels.fail:.0%}, "
-               f"z above {Z_LIMIT:g}) over {len(used)} features, {model.components.shape[1]} components "
+               f"z above {Z_LIMIT:.2g}) over {len(used)} features, {model.components.shape[1]} components "
                f"({model.explained:.0%} of variance); rows {n_ref:,} vs {n_cur:,}{tail}"
                if levels.warn is not None and levels.fail is not None else f"{word}: change {change:+.1%}")
         return result(MULTIVARIATE, ctx, status, msg, value=change, levels=levels, reference_error=ref_mean,
