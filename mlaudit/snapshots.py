@@ -75,7 +75,7 @@ def _footer(path: Path, role: str) -> tuple[int, bytes, list[tuple[str, str]]]:
             footer_len = int.from_bytes(tail[:4], "little")
             fh.seek(max(0, size - 8 - footer_len))
             footer = fh.read(footer_len)
-    except Exception as exc:  # pyarrow raises ArrowInvalid, ArrowNotImplementedError, OSError... on bad files
+    except Exception as exc:  # pyarrow raises ArrowInvalid, errors for unsupported types, OSError... on bad files
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{role} snapshot: {path} is not a readable Parquet file ({reason}); "
                         "re-export it or remove it from the input") from None

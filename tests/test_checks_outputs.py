@@ -19,6 +19,7 @@ import mlaudit
 from mlaudit import Clock
 from mlaudit.errors import ContractError
 from mlaudit.results import AuditResult, CheckResult, ExitCode, OwnerArea, Status, Verdict
+from tests.helpers import assert_finding
 
 NAN = float("nan")
 INF = float("inf")
@@ -59,34 +60,6 @@ def bad_score(v: float | None, lo: float | None = 0.0, hi: float | None = 1.0) -
     if v is None or math.isnan(v) or math.isinf(v):
         return True
     return (lo is not None and v < lo) or (hi is not None and v > hi)
-
-
-def assert_finding(
-    r: CheckResult,
-    *,
-    status: Status,
-    value: float,
-    count: int,
-    total: int,
-    threshold: float | None,
-    warn: float | None,
-    examples: tuple[Any, ...],
-    area: OwnerArea,
-    in_message: Sequence[str] = (),
-) -> None:
-    assert r.status is status, r.message
-    assert r.value == pytest.approx(value, abs=1e-12, rel=0)
-    assert r.count == count
-    assert r.total == total
-    assert r.threshold == threshold
-    assert r.warn_threshold == warn
-    assert r.examples == examples
-    assert r.owner.area is area
-    for text in in_message:
-        assert text in r.message, (text, r.message)
-
-
-# --------------------------------------------------------------------------- validation.prediction_range
 
 
 def test_prediction_range_defaults_to_unit_interval_for_classifiers(run_audit: Callable[..., AuditResult]) -> None:

@@ -21,6 +21,7 @@ import mlaudit
 from mlaudit import Clock
 from mlaudit.errors import ContractError
 from mlaudit.results import AuditResult, CheckResult, ExitCode, OwnerArea, Status, Verdict
+from tests.helpers import assert_finding
 
 NAN = float("nan")
 INF = float("inf")
@@ -56,31 +57,6 @@ def share_of(flags: Sequence[bool]) -> float:
 
 def is_missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
-
-
-def assert_finding(
-    r: CheckResult,
-    *,
-    status: Status,
-    value: float,
-    count: int | None,
-    total: int | None,
-    threshold: float | None,
-    warn: float | None,
-    examples: tuple[Any, ...],
-    area: OwnerArea = OwnerArea.data_quality,
-    in_message: Sequence[str] = (),
-) -> None:
-    assert r.status is status, r.message
-    assert r.value == pytest.approx(value, abs=1e-12, rel=0)
-    assert r.count == count
-    assert r.total == total
-    assert r.threshold == threshold
-    assert r.warn_threshold == warn
-    assert r.examples == examples
-    assert r.owner.area is area
-    for text in in_message:
-        assert text in r.message, (text, r.message)
 
 
 def numbers(count: int, total: int, value: float) -> list[str]:
