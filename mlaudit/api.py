@@ -242,7 +242,8 @@ def audit(
     chunk = chunk or loaded.contract.drift.chunk
     ctx = Context(contract=loaded.contract, current_schema=cur.schema, reference_schema=ref.schema, as_of=as_of,
                   partition_columns=frozenset(cur.partition_columns), chunk=validate_chunk(chunk),
-                  reference_rows=ref.rows, current_rows=cur.rows)
+                  reference_rows=ref.sample_rows if ref.profile is not None else ref.rows, current_rows=cur.rows,
+                  reference_profile=ref.profile.columns if ref.profile is not None else None)
     if ctx.chunk is not None:
         _, reason = chunking(ctx)
         if reason:
@@ -279,6 +280,9 @@ def audit(
         for name in RESERVED_SECTIONS
         if getattr(loaded.contract, name) is not None
     )
+    if ref.profile is not None and ref.profile.contract_sha256 != loaded.sha256:
+        notes += ("the reference profile was built with another version of the contract; every compared "
+                  "column was checked against it",)
     if replaced:
         notes += (f"--outcomes replaced these current columns with its own: {', '.join(replaced)}",)
     inputs = [ref.info(), cur.info()] + ([out.info()] if out is not None else [])

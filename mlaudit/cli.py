@@ -218,6 +218,37 @@ def init(
     _guard(run, debug)
 
 
+@app.command("profile", epilog=EXIT_CODES_HELP)
+def make_profile(
+    reference: Annotated[str, typer.Argument(help="Training snapshot: Parquet file, folder or glob.")],
+    contract: Annotated[Path, typer.Option("--contract", "-c", help="The contract the audits will use.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Profile file to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Summarise a reference once (mlaudit audit --reference PROFILE then skips re-reading it)."""
+    from mlaudit import profile as profiles
+    from mlaudit.contract.compat import problems_against
+    from mlaudit.contract.loader import load_contract
+    from mlaudit.errors import ContractError
+
+    def run() -> None:
+        _check_output(output, "--output")
+        if output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        loaded = load_contract(contract)
+        from mlaudit import snapshots
+
+        snap = snapshots.scan(reference, "reference")
+        problems = problems_against(loaded, {"reference": snap.schema}, reference="reference", check_roles=False)
+        if problems:
+            raise ContractError(problems)
+        built = profiles.build(loaded, reference, output)
+        typer.echo(f"wrote {output}: {built.rows:,} rows, {len(built.columns)} columns profiled", err=True)
+
+    _guard(run, debug)
+
+
 @contract_app.command("check", epilog=EXIT_CODES_HELP)
 def contract_check(
     path: Annotated[Path, typer.Argument(help="Contract to validate.")],

@@ -37,6 +37,9 @@ class Snapshot:
     rows: int | None
     fingerprint: str
     partition_columns: tuple[str, ...] = ()
+    profile: Any = None
+    """A reference profile (mlaudit.profile.Profile) when the source is one; `frame` is then its row sample."""
+    sample_rows: int | None = None
 
     def info(self) -> InputInfo:
         return InputInfo(role=self.role, source=self.source, files=len(self.files), rows=self.rows,
@@ -180,8 +183,18 @@ def from_frame(data: Any, role: str) -> Snapshot:
 
 
 def load(data: Any, role: str) -> Snapshot:
-    """A path-like or a DataFrame, as a Snapshot."""
+    """A path-like or a DataFrame, as a Snapshot; a reference may be a profile file (`mlaudit profile`)."""
     if isinstance(data, str | os.PathLike):
+        path = Path(os.fspath(data))
+        if role == "reference" and path.is_file():
+            from mlaudit import profile as profiles  # imported here: profiles build on the checks
+
+            found = profiles.read(path)
+            if found is not None:
+                sample = pl.read_parquet(path)
+                return Snapshot(role=role, source=f"{path} (profile of {found.source})", frame=sample.lazy(),
+                                schema=dict(sample.schema), files=(str(path),), rows=found.rows,
+                                fingerprint=found.fingerprint, profile=found, sample_rows=sample.height)
         return scan(data, role)
     return from_frame(data, role)
 

@@ -116,6 +116,8 @@ class Context:
     """Time or row chunking of the current snapshot for over-time statistics (`--chunk`)."""
     reference_rows: int | None = None
     current_rows: int | None = None
+    reference_profile: dict[str, dict[str, Any]] | None = None
+    """Per-column reference summaries when --reference is a profile (see mlaudit/profile.py)."""
 
     def levels(
         self, spec: CheckSpec, feature: str | None = None, base: Threshold | None = None,

@@ -10,6 +10,8 @@ test keeps small samples from flagging noise that inflates every distance.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,6 +159,13 @@ def _counts(pairs: list[dict[str, Any]], key: str) -> dict[Any, int]:
 def _compare(target: _Target, ref: Mapping[str, Any], cur: Mapping[str, Any], bins: int,
              edges: Any = None, ref_scale: float | None = None) -> compare.Comparison:
     if target.kind == "numeric":
+        profile = ref.get("profile")
+        if profile is not None and edges is None:  # the exact reference summaries of a profile
+            return compare.numeric(np.asarray(ref["values"], dtype=np.float64),
+                                   np.asarray(cur["values"], dtype=np.float64), bins, profile["scale"],
+                                   np.asarray(profile["edges"], dtype=np.float64), ref_n=profile["n_valid"],
+                                   ref_counts=np.asarray(profile["bin_counts"], dtype=np.int64),
+                                   ref_summary=profile["summary"])
         return compare.numeric(np.asarray(ref["values"], dtype=np.float64),
                                np.asarray(cur["values"], dtype=np.float64), bins, ref_scale, edges)
     return compare.categorical(_counts(ref["counts"], target.column), _counts(cur["counts"], target.column))
@@ -428,20 +437,25 @@ def plan_features(ctx: Context) -> list[Planned]:
     settings = ctx.contract.drift
     targets, skips = _targets(ctx)
     chunks, _reason = chunking(ctx)
-    null_levels = [ctx.levels(NULL_SHARE, t.column) for t in targets]
+    sides = [_reference_side(ctx, t) for t in targets]
+    unusable = [(t, why) for t, (_, why) in zip(targets, sides, strict=True) if isinstance(why, str)]
+    skips += [skipped(FEATURE, ctx, str(why), t.column) for t, why in unusable]
+    keep = [i for i, (_, why) in enumerate(sides) if not isinstance(why, str)]
+    targets, sides = [targets[i] for i in keep], [sides[i] for i in keep]
 
-    def reducer(t: _Target) -> Any:
+    def reducer(t: _Target, injected: Any) -> Any:
         def reduce(v: Mapping[str, Any]) -> _Outcome:
+            v = {**v, **(injected or {})}
             o = _evaluate(t, v, settings.bins, settings.min_rows)
             if chunks is not None:
                 _chunk_points(o, v, chunks, settings.bins, settings.min_rows)
             return o
         return reduce
 
-    parts = [Part(requests=_requests(t, ctx.current_schema, chunks, ""),
-                  reference_requests=_requests(t, ctx.reference_schema, None, ""), reduce=reducer(t),
-                  weight=(4 if chunks is not None else 2) if t.kind == "numeric" else 0)
-             for t in targets]
+    null_levels = [ctx.levels(NULL_SHARE, t.column) for t in targets]
+    parts = [Part(requests=_requests(t, ctx.current_schema, chunks, ""), reference_requests=reference,
+                  reduce=reducer(t, injected), weight=(4 if chunks is not None else 2) if t.kind == "numeric" else 0)
+             for t, (reference, injected) in zip(targets, sides, strict=True)]
 
     def finish(v: Mapping[str, Any]) -> list[CheckResult]:
         outcomes: list[_Outcome] = list(v["parts"])
@@ -487,35 +501,87 @@ def _dataset_result(ctx: Context, results: list[CheckResult]) -> CheckResult:
                   drifted=drifted)
 
 
-def _single(ctx: Context, spec: CheckSpec, column: str | None, role: str, ref_column: str | None = None
-            ) -> list[Planned]:
-    """Drift of one role column (label, score, predicted class, decision) with its own test."""
-    if not ctx.levels(spec).enabled:
-        return []
+def _role_target(ctx: Context, spec: CheckSpec, column: str | None, role: str) -> _Target | str:
+    """The target for a role column (label, score, predicted class, decision), or why there is none."""
     if not column:
-        return [skipped(spec, ctx, f"columns.{role} is not set in the contract")]
+        return f"columns.{role} is not set in the contract"
     if column not in ctx.current_schema or column not in ctx.reference_schema:
         where = "current snapshot (pass --outcomes?)" if column not in ctx.current_schema else "reference snapshot"
-        return [skipped(spec, ctx, f"'{column}' is not in the {where}", column)]
+        return f"'{column}' is not in the {where}"
     kind = _kind(ctx.current_schema[column], None)
     if ctx.contract.model.task.value != "regression" and role in ("label", "decision", "predicted_class"):
         kind = "categorical"
     if kind is None:
-        return [skipped(spec, ctx, f"'{column}' is neither numeric nor categorical", column)]
+        return f"'{column}' is neither numeric nor categorical"
     method, _ = _method(ctx, spec, None, kind, "wasserstein" if kind == "numeric" else "linf")
     # a class share moving by 2 points matters; a continuous label or score is judged like a feature
     defaults = (spec.warn, spec.fail) if method == "linf" else METHOD_LEVELS[method]
-    levels = ctx.levels(spec, None, defaults=defaults)
-    target = _Target(column, kind, method, levels)
+    return _Target(column, kind, method, ctx.levels(spec, None, defaults=defaults))
+
+
+def _roles(ctx: Context) -> list[tuple[CheckSpec, str | None, str]]:
+    cols = ctx.contract.columns
+    prediction = (cols.score, "score") if cols.score else (cols.predicted_class, "predicted_class")
+    return [(LABEL, cols.label, "label"), (PREDICTION, *prediction), (DECISION, cols.decision, "decision")]
+
+
+def profile_targets(ctx: Context) -> list[_Target]:
+    """Every column the drift checks compare, for building a reference profile."""
+    targets, _ = _targets(ctx)
+    for spec, column, role in _roles(ctx):
+        target = _role_target(ctx, spec, column, role)
+        if isinstance(target, _Target) and all(t.column != target.column for t in targets):
+            targets.append(target)
+    return targets
+
+
+def _from_profile(ctx: Context, target: _Target) -> dict[str, Any] | str:
+    """The reference side of `target` from the profile, under 'reference:' keys, or why it is unusable."""
+    profile = ctx.reference_profile or {}
+    entry = profile.get(target.column)
+    if entry is None:
+        return f"'{target.column}' is not in the reference profile; rebuild it with this contract (mlaudit profile)"
+    if entry["kind"] != target.kind:
+        return f"'{target.column}' was profiled as {entry['kind']}, now {target.kind}; rebuild the profile"
+    wanted = target.sentinel.isoformat() if isinstance(target.sentinel, dt.date) else target.sentinel
+    if entry.get("sentinel") != wanted:
+        return f"'{target.column}' was profiled with sentinel {entry.get('sentinel')!r}; rebuild the profile"
+    out: dict[str, Any] = {"reference:n": entry["n"], "reference:missing": entry["missing"],
+                           "reference:profile": entry}
+    if entry["kind"] == "numeric":
+        raw = base64.b64decode(entry["sketch"])
+        out["reference:values"] = np.frombuffer(raw, dtype="<f8").astype(np.float64)
+    else:
+        out["reference:counts"] = [{target.column: value, N: count} for value, count in entry["counts"]]
+    return out
+
+
+def _reference_side(ctx: Context, target: _Target) -> tuple[dict[str, pl.Expr], dict[str, Any] | str | None]:
+    """(reference requests, values from a profile or why not): one of the two is empty."""
+    if ctx.reference_profile is None:
+        return _requests(target, ctx.reference_schema, None, ""), None
+    return {}, _from_profile(ctx, target)
+
+
+def _single(ctx: Context, spec: CheckSpec, column: str | None, role: str) -> list[Planned]:
+    """Drift of one role column (label, score, predicted class, decision) with its own test."""
+    if not ctx.levels(spec).enabled:
+        return []
+    target = _role_target(ctx, spec, column, role)
+    if isinstance(target, str):
+        return [skipped(spec, ctx, target, column if column and "not set" not in target else None)]
     settings = ctx.contract.drift
+    reference, injected = _reference_side(ctx, target)
+    if isinstance(injected, str):
+        return [skipped(spec, ctx, injected, target.column)]
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
-        o = _evaluate(target, v, settings.bins, settings.min_rows)
+        o = _evaluate(target, {**v, **(injected or {})}, settings.bins, settings.min_rows)
         p = o.comparison.p_value if o.comparison is not None else float("nan")
         return _feature_result(ctx, spec, o, p, settings.alpha, None, corrected=False)
 
-    return [Planned(column=column, requests=_requests(target, ctx.current_schema, None, ""),
-                    reference_requests=_requests(target, ctx.reference_schema, None, ""), finish=finish)]
+    return [Planned(column=target.column, requests=_requests(target, ctx.current_schema, None, ""),
+                    reference_requests=reference, finish=finish)]
 
 
 def plan_label(ctx: Context) -> list[Planned]:

@@ -83,17 +83,27 @@ def _top_bins(labels: list[str], ref: NDArray[np.int64], cur: NDArray[np.int64],
 
 
 def numeric(ref_sorted: NDArray[np.float64], cur_sorted: NDArray[np.float64], bins: int,
-            ref_scale: float | None = None, edges: NDArray[np.float64] | None = None) -> Comparison:
+            ref_scale: float | None = None, edges: NDArray[np.float64] | None = None,
+            ref_n: int | None = None, ref_counts: NDArray[np.int64] | None = None,
+            ref_summary: dict[str, float] | None = None) -> Comparison:
     """Compare sorted non-missing numeric values (infinities allowed; NaN removed by the caller).
 
     KS, PSI, Jensen-Shannon, Hellinger and L-infinity include infinite values
     (they fall in the open outer bins); Wasserstein uses finite values only.
+    From a reference profile, `ref_sorted` is a quantile summary and `ref_n`,
+    `ref_counts` (on `edges`), `ref_scale` and `ref_summary` are the exact
+    reference values: binned statistics are then exact and the KS p-value uses
+    the true size.
     """
     ref_finite, cur_finite = _finite(ref_sorted), _finite(cur_sorted)
     edges = binning.quantile_edges(ref_sorted, bins) if edges is None else edges
-    ref_counts = binning.sorted_bin_counts(ref_sorted, edges)
+    if ref_counts is None:
+        ref_counts = binning.sorted_bin_counts(ref_sorted, edges)
     cur_counts = binning.sorted_bin_counts(cur_sorted, edges)
     ks, w1 = twosample.ks_and_wasserstein(ref_sorted, cur_sorted)
+    n_ref = int(ref_sorted.size) if ref_n is None else ref_n
+    if ref_n is not None:
+        ks = twosample.ks_p_value(ks.statistic, n_ref, int(cur_sorted.size))
     sc = _scale(ref_finite) if ref_scale is None else ref_scale
     stats = {
         "wasserstein": w1 / sc,
@@ -105,14 +115,14 @@ def numeric(ref_sorted: NDArray[np.float64], cur_sorted: NDArray[np.float64], bi
     }
     labels = binning.bin_labels(edges)
     explain = {
-        "reference": _summary(ref_finite),
+        "reference": _summary(ref_finite) if ref_summary is None else ref_summary,
         "current": _summary(cur_finite),
         "top_bins": _top_bins(labels, ref_counts, cur_counts),
         "wasserstein_raw": w1,
         "scale": sc,
         "edges": edges.tolist(),
     }
-    return Comparison("numeric", int(ref_sorted.size), int(cur_sorted.size), stats, ks.p_value,
+    return Comparison("numeric", n_ref, int(cur_sorted.size), stats, ks.p_value,
                       "kolmogorov_smirnov", labels, ref_counts.tolist(), cur_counts.tolist(), explain)
 
 

@@ -58,6 +58,11 @@ def ks_and_wasserstein(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float
     return _ks_result(float(np.max(diff)), a_sorted.size, b_sorted.size), float(np.sum(diff[:-1] * np.diff(xs)))
 
 
+def ks_p_value(d: float, n: int, m: int) -> TestResult:
+    """The two-sided asymptotic p-value of a KS statistic d between samples of sizes n and m."""
+    return _ks_result(d, n, m)
+
+
 def _ks_result(d: float, n: int, m: int) -> TestResult:
     big, small = max(n, m), min(n, m)
     en = float(np.round(float(big) * small / (big + small)))
