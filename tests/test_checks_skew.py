@@ -1,0 +1,142 @@
+"""Training-serving skew checks: each cause found on small frames, each clean case quiet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+import mlaudit
+from mlaudit.results import AuditResult, CheckResult, Status
+from tests.conftest import SAMPLE
+
+HEAD = "version: 1\nmodel: {name: m, task: regression}\nfeatures:\n"
+
+
+def _run(write_contract: Callable[..., Path], features: str, ref: pl.DataFrame, cur: pl.DataFrame,
+         check: str) -> AuditResult:
+    return mlaudit.audit(write_contract(HEAD + features), ref, cur, only=[check])
+
+
+def _one(res: AuditResult, column: str) -> CheckResult:
+    found = [r for r in res.results if r.column == column]
+    assert len(found) == 1, res.results
+    return found[0]
+
+
+RNG = np.random.default_rng(0)
+AMOUNTS = np.round(RNG.lognormal(7, 0.8, 2_000), 2)
+
+
+@pytest.mark.parametrize(("ref", "cur", "needle"), [
+    (pl.Series("x", [1.5, 2.5]), pl.Series("x", ["1.5", "2.5"]), "numbers are sent as text"),
+    (pl.Series("x", [1, 2]), pl.Series("x", [1.0, 2.0]), "integers in training"),
+    (pl.Series("x", [1.0, 2.0], dtype=pl.Float64), pl.Series("x", [1.0, 2.0], dtype=pl.Float32), "precision"),
+    (pl.Series("x", [dt.datetime(2026, 1, 1)]).dt.replace_time_zone("UTC"),
+     pl.Series("x", [dt.datetime(2026, 1, 1)]), "time zone UTC in training, none in serving"),
+])
+def test_type_skew_names_the_cause(write_contract: Callable[..., Path], ref: pl.Series, cur: pl.Series,
+                                   needle: str) -> None:
+    ftype = "datetime" if ref.dtype == pl.Datetime("us", "UTC") else "float"
+    res = mlaudit.audit(write_contract(f"{HEAD}  x: {{type: {ftype}}}\n"), pl.DataFrame([ref]), pl.DataFrame([cur]),
+                        only=["skew.type"])
+    r = _one(res, "x")
+    assert r.status is Status.fail and needle in r.message, r.message
+
+
+def test_same_type_is_no_skew(write_contract: Callable[..., Path]) -> None:
+    frame = pl.DataFrame({"x": [1.0, 2.0]})
+    r = _one(_run(write_contract, "  x: {type: float}\n", frame, frame, "skew.type"), "x")
+    assert r.status is Status.passed
+
+
+@pytest.mark.parametrize(("factor", "shown"), [(100.0, "100x"), (1 / 60, "1/60x"), (1000.0, "1000x")])
+def test_unit_change_found_with_its_factor(write_contract: Callable[..., Path], factor: float, shown: str) -> None:
+    ref = pl.DataFrame({"x": AMOUNTS})
+    cur = pl.DataFrame({"x": RNG.permutation(AMOUNTS) * factor})
+    r = _one(_run(write_contract, "  x: {type: float}\n", ref, cur, "skew.unit_change"), "x")
+    assert r.status is Status.fail and f"serving values are {shown} training values" in r.message, r.message
+    assert r.details["factor"] == pytest.approx(factor)
+    assert "unit change?" in r.message
+
+
+def test_unit_change_in_part_of_the_rows(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"x": AMOUNTS})
+    mixed = np.concatenate([AMOUNTS[:700], AMOUNTS[700:] * 100])
+    r = _one(_run(write_contract, "  x: {type: float}\n", ref, pl.DataFrame({"x": mixed}), "skew.unit_change"), "x")
+    assert r.status in (Status.warn, Status.fail) and "for part of the rows" in r.message
+    assert r.details["factor"] == 100
+
+
+def test_same_units_are_no_skew(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"x": AMOUNTS[:1000]})
+    cur = pl.DataFrame({"x": AMOUNTS[1000:] * 1.3})  # a real shift, not a unit change
+    r = _one(_run(write_contract, "  x: {type: float}\n", ref, cur, "skew.unit_change"), "x")
+    assert r.status is Status.passed and r.value < 0.2
+
+
+def test_default_value_replacing_nulls(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"x": [None] * 40 + list(range(60))})
+    cur = pl.DataFrame({"x": [-1] * 40 + list(range(60))})
+    r = _one(_run(write_contract, "  x: {type: int}\n", ref, cur, "skew.default_value"), "x")
+    assert r.status is Status.fail and r.value == pytest.approx(0.4)
+    assert "'-1' is 40.0% of serving rows" in r.message and "where training had nulls" in r.message
+
+
+def test_declared_sentinel_counts_as_a_default(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"x": ["a", "b"] * 50})
+    cur = pl.DataFrame({"x": ["a", "b"] * 40 + ["ZZ"] * 20})
+    r = _one(_run(write_contract, "  x: {type: category, sentinel: ZZ}\n", ref, cur, "skew.default_value"), "x")
+    assert r.status is Status.fail and "'ZZ'" in r.message
+
+
+def test_common_values_that_stay_common_are_no_skew(write_contract: Callable[..., Path]) -> None:
+    frame = pl.DataFrame({"x": [0] * 30 + list(range(1, 71))})
+    r = _one(_run(write_contract, "  x: {type: int}\n", frame, frame, "skew.default_value"), "x")
+    assert r.status is Status.passed
+
+
+def test_category_spelling(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"state": ["NY", "CA", "TX"] * 20})
+    cur = pl.DataFrame({"state": ["NY", "ny ", "CA", "C.A.", "TX", "TX"] * 10})
+    r = _one(_run(write_contract, "  state: {type: category}\n", ref, cur, "skew.category_spelling"), "state")
+    assert r.status is Status.fail and r.count == 20 and r.value == pytest.approx(20 / 60)
+    assert "'ny ' for 'NY'" in r.message or "'C.A.' for 'CA'" in r.message
+
+
+def test_new_categories_that_are_not_respellings_are_no_spelling_skew(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"state": ["NY", "CA"] * 20})
+    cur = pl.DataFrame({"state": ["NY", "WA"] * 20})
+    r = _one(_run(write_contract, "  state: {type: category}\n", ref, cur, "skew.category_spelling"), "state")
+    assert r.status is Status.passed and r.count == 0
+
+
+def test_rounding(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"x": RNG.normal(50, 10, 500)})
+    cur = pl.DataFrame({"x": np.round(RNG.normal(50, 10, 500))})
+    r = _one(_run(write_contract, "  x: {type: float}\n", ref, cur, "skew.rounding"), "x")
+    assert r.status is Status.fail and "rounded or truncated" in r.message
+
+
+def test_unrounded_values_are_no_rounding_skew(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"x": RNG.normal(50, 10, 500)})
+    cur = pl.DataFrame({"x": RNG.normal(50, 10, 500)})
+    assert _one(_run(write_contract, "  x: {type: float}\n", ref, cur, "skew.rounding"), "x").status is Status.passed
+
+
+def test_sample_planted_unit_change_and_default_are_reported_as_skew() -> None:
+    res = mlaudit.audit(SAMPLE / "contract.yaml", SAMPLE / "reference.parquet", SAMPLE / "current",
+                        only=["skew"])
+    found = {(r.check, r.column): r for r in res.results}
+    unit = found[("skew.unit_change", "avg_balance_30d")]
+    assert unit.status is Status.fail and "100x" in unit.message
+    default = found[("skew.default_value", "months_since_last_default")]
+    assert default.status is Status.fail and "where training had nulls" in default.message
+    assert found[("skew.rounding", "avg_balance_30d")].status is Status.passed  # explained by the unit change
+    flagged = {k for k, r in found.items() if r.status in (Status.warn, Status.fail)}
+    assert flagged == {("skew.unit_change", "avg_balance_30d"),
+                       ("skew.default_value", "months_since_last_default")}
