@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from mlaudit import __version__, snapshots
-from mlaudit.checks.base import ROW_INDEX, Context, Part, Planned
+from mlaudit.checks.base import ROW_INDEX, Context, Pairing, Part, Planned
 from mlaudit.checks.chunks import chunking, validate_chunk
 from mlaudit.checks.registry import REGISTRY
 from mlaudit.contract.compat import problems_against
@@ -109,8 +109,8 @@ def _reduce_parts(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planne
     return reduced
 
 
-def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], streaming: bool
-             ) -> list[dict[str, Any]]:
+def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], streaming: bool,
+             paired: pl.LazyFrame | None = None) -> list[dict[str, Any]]:
     """Evaluate every request of every planned item: one select per snapshot (and per row sampling step),
     all run together so polars can share the reading."""
     values: list[dict[str, Any]] = [{} for _ in planned]
@@ -123,12 +123,15 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
         for side, requests, step in (("reference:", p.reference_requests, steps[0]),
                                      ("", p.requests, steps[1])):
             groups.setdefault((side, step, column), []).extend(e.alias(f"{i}\x1f{k}") for k, e in requests.items())
+    if paired is not None:
+        groups[("pair:", 0, None)] = [e.alias(f"{i}\x1f{k}") for i, p in enumerate(planned)
+                                      for k, e in p.pair_requests.items()]
     jobs = [(side, step, exprs) for (side, step, _), exprs in groups.items() if exprs]
     if not jobs:
         return values
     queries = []
     for side, step, exprs in jobs:
-        frame = ref if side else cur
+        frame = paired if side == "pair:" and paired is not None else (ref if side else cur)
         if step:
             frame = frame.with_row_index(ROW_INDEX).gather_every(step)
         queries.append(frame.select(exprs))
@@ -160,6 +163,22 @@ def _value(column: pl.Series) -> Any:
     return column[0]
 
 
+def _pairing(loaded: LoadedContract, cur: snapshots.Snapshot, off: snapshots.Snapshot
+             ) -> tuple[pl.LazyFrame, Pairing]:
+    """Pair serving rows with the offline rows of the same entities (row-level skew)."""
+    c = loaded.contract
+    key = list(c.skew.key) or ([c.columns.entity] if c.columns.entity else []) or ([c.columns.id] if c.columns.id
+                                                                                    else [])
+    if not key:
+        raise UsageError("--offline needs an entity key: set skew.key (or columns.entity / columns.id) in the contract")
+    features = [f for f in c.features if f in cur.schema and f in off.schema and f not in key]
+    if not features:
+        raise DataError("--offline: no declared feature is in both the offline and the current snapshot")
+    frame, dup_serving, dup_offline = snapshots.pair(cur, off, key, features)
+    return frame, Pairing(key=tuple(key), features=tuple(features), schema=dict(frame.collect_schema()),
+                          duplicates=(dup_serving, dup_offline))
+
+
 def _names(value: Iterable[str] | str, what: str) -> list[str]:
     """Check ids for only/skip: one string is one id, not its characters."""
     return [value] if isinstance(value, str) else [str(v) for v in value]
@@ -179,6 +198,7 @@ def audit(
     reference: Any,
     current: Any,
     outcomes: Any = None,
+    offline: Any = None,
     *,
     only: Iterable[str] = (),
     skip: Iterable[str] = (),
@@ -231,6 +251,10 @@ def audit(
     problems = problems_against(loaded, schemas, reference="reference")
     if problems:
         raise ContractError(problems)
+    paired, pairing = None, None
+    off = snapshots.load(offline, "offline") if offline is not None else None
+    if off is not None:
+        paired, pairing = _pairing(loaded, cur, off)
     replaced: list[str] = []
     if out is not None:
         id_col = loaded.contract.columns.id
@@ -243,7 +267,7 @@ def audit(
     ctx = Context(contract=loaded.contract, current_schema=cur.schema, reference_schema=ref.schema, as_of=as_of,
                   partition_columns=frozenset(cur.partition_columns), chunk=validate_chunk(chunk),
                   reference_rows=ref.sample_rows if ref.profile is not None else ref.rows, current_rows=cur.rows,
-                  reference_profile=ref.profile.columns if ref.profile is not None else None)
+                  reference_profile=ref.profile.columns if ref.profile is not None else None, pair=pairing)
     if ctx.chunk is not None:
         _, reason = chunking(ctx)
         if reason:
@@ -257,7 +281,7 @@ def audit(
     rows = max((n for n in (ref.rows, cur.rows) if n is not None), default=None)
     if streaming is None:
         streaming = rows is not None and rows > STREAMING_ROWS
-    values = _collect(ref.frame, cur.frame, planned, streaming)
+    values = _collect(ref.frame, cur.frame, planned, streaming, paired)
     for v, reduced in zip(values, _reduce_parts(ref.frame, cur.frame, planned, rows, streaming), strict=True):
         v["parts"] = reduced
     timings["compute"] = clock.timer() - t
@@ -286,6 +310,8 @@ def audit(
     if replaced:
         notes += (f"--outcomes replaced these current columns with its own: {', '.join(replaced)}",)
     inputs = [ref.info(), cur.info()] + ([out.info()] if out is not None else [])
+    if off is not None:
+        inputs.append(off.info())
     return AuditResult(
         tool_version=__version__,
         contract_path=loaded.path,

@@ -127,6 +127,9 @@ def audit(
                                          help="Production snapshot: Parquet file, folder or glob.")],
     outcomes: Annotated[str | None, typer.Option(
         "--outcomes", help="Delayed outcomes (Parquet), joined to --current on the id column.")] = None,
+    offline: Annotated[str | None, typer.Option(
+        "--offline", help="Offline (training-time) feature values of the current snapshot's entities, for "
+        "row-level skew (Parquet).")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
     markdown_path: Annotated[Path | None, typer.Option(
         "--markdown", help="Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set).")] = None,
@@ -156,17 +159,17 @@ def audit(
     def run() -> int:
         for path, flag in ((json_path, "--json"), (markdown_path, "--markdown")):
             _check_output(path, flag)
-            _not_an_input(path, flag, contract, reference, current, outcomes)
+            _not_an_input(path, flag, contract, reference, current, outcomes, offline)
         when = _parse_as_of(as_of)
         err = Console(stderr=True)
         show_progress = not quiet and err.is_terminal
         if show_progress:
             with err.status("auditing") as status:
-                result = api.audit(contract, reference, current, outcomes, only=only or (), skip=skip or (),
-                                   fail_on=fail_on, as_of=when, chunk=chunk,
+                result = api.audit(contract, reference, current, outcomes, offline, only=only or (),
+                                   skip=skip or (), fail_on=fail_on, as_of=when, chunk=chunk,
                                    streaming=streaming, progress=lambda msg: status.update(msg))
         else:
-            result = api.audit(contract, reference, current, outcomes, only=only or (), skip=skip or (),
+            result = api.audit(contract, reference, current, outcomes, offline, only=only or (), skip=skip or (),
                                fail_on=fail_on, as_of=when, chunk=chunk, streaming=streaming)
         if json_path is not None:
             _write_atomic(json_path, json_report.render(result))

@@ -216,3 +216,31 @@ def join_outcomes(current: Snapshot, outcomes: Snapshot, id_col: str | None) -> 
     return Snapshot(role="current", source=f"{current.source} + outcomes {outcomes.source}", frame=frame,
                     schema=schema, files=current.files, rows=current.rows,
                     fingerprint=current.fingerprint, partition_columns=current.partition_columns)
+
+
+def pair(current: Snapshot, offline: Snapshot, key: list[str], features: list[str]) -> tuple[pl.LazyFrame, int, int]:
+    """Full join of serving and offline rows on `key` (first row per key on each side), lazily, with only
+    the needed columns; also the number of rows whose key repeats on each side."""
+    from mlaudit.checks.base import IN_OFFLINE, IN_SERVING, OFFLINE_SUFFIX
+
+    for snap in (current, offline):
+        missing = [k for k in key if k not in snap.schema]
+        if missing:
+            raise DataError(f"{snap.role} snapshot has no key column {', '.join(missing)} to pair rows on")
+    for k in key:
+        if current.schema[k] != offline.schema[k]:
+            raise DataError(f"key column '{k}' is {offline.schema[k]} offline but {current.schema[k]} in serving; "
+                            "write both with the same type")
+    dup = pl.struct(key).is_duplicated().sum()
+    try:
+        dups = [int(f.item()) for f in pl.collect_all([current.frame.select(dup), offline.frame.select(dup)])]
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"cannot read the key columns ({str(exc).splitlines()[0]})") from None
+    serving = (current.frame.select([*key, *features]).unique(subset=key, keep="first", maintain_order=True)
+               .with_columns(pl.lit(True).alias(IN_SERVING)))
+    rename = {f: f + OFFLINE_SUFFIX for f in features}
+    off = (offline.frame.select([*key, *features]).unique(subset=key, keep="first", maintain_order=True)
+           .rename(rename).with_columns(pl.lit(True).alias(IN_OFFLINE)))
+    joined = serving.join(off, on=key, how="full", coalesce=True, maintain_order="left")
+    joined = joined.with_columns(pl.col(IN_SERVING).fill_null(False), pl.col(IN_OFFLINE).fill_null(False))
+    return joined, dups[0], dups[1]

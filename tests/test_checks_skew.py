@@ -140,3 +140,57 @@ def test_sample_planted_unit_change_and_default_are_reported_as_skew() -> None:
     flagged = {k for k, r in found.items() if r.status in (Status.warn, Status.fail)}
     assert flagged == {("skew.unit_change", "avg_balance_30d"),
                        ("skew.default_value", "months_since_last_default")}
+
+
+# --- row-level skew (--offline) -------------------------------------------------------------------
+
+ROW_HEAD = "version: 1\nmodel: {name: m, task: regression}\ncolumns: {entity: cid}\nfeatures:\n" \
+           "  x: {type: float, tolerance: {abs: 0.01}}\n  c: {type: category}\n"
+
+
+def _pair_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
+    serving = pl.DataFrame({"cid": [1, 2, 3, 4, 5, 6], "x": [1.0, 2.0, 3.0, 4.0, 5.0, None],
+                            "c": ["a", "b", "a", "b", "a", "b"]})
+    offline = pl.DataFrame({"cid": [1, 2, 3, 4, 5, 7, 7], "x": [1.0, 2.005, 30.0, 4.0, 5.0, 9.0, 9.5],
+                            "c": ["a", "b", "a", "B", "a", "a", "a"]})
+    return serving, offline
+
+
+def test_row_level_skew_reports_matching_and_mismatching_values(write_contract: Callable[..., Path]) -> None:
+    serving, offline = _pair_frames()
+    res = mlaudit.audit(write_contract(ROW_HEAD), serving, serving, offline=offline,
+                        only=["skew.row_match", "skew.row_mismatch"])
+    found = {(r.check, r.column): r for r in res.results}
+    match = found[("skew.row_match", None)]
+    assert match.details["matched"] == 5 and match.details["only_serving"] == 1
+    assert match.details["only_offline"] == 1 and match.details["duplicate_offline"] == 2
+    assert match.status is Status.fail and match.value == pytest.approx(2 / 7)
+    x = found[("skew.row_mismatch", "x")]
+    assert (x.count, x.total) == (1, 5) and x.status is Status.fail  # 2.005 is within the 0.01 tolerance
+    assert x.details["largest"] == pytest.approx(27.0) and "3: serving 3.0, offline 30.0" in x.message
+    c = found[("skew.row_mismatch", "c")]
+    assert (c.count, c.total) == (1, 5) and c.examples == (4,)
+
+
+def test_row_level_skew_passes_on_identical_values(write_contract: Callable[..., Path]) -> None:
+    serving, _ = _pair_frames()
+    res = mlaudit.audit(write_contract(ROW_HEAD), serving, serving, offline=serving,
+                        only=["skew.row_match", "skew.row_mismatch"])
+    assert all(r.status is Status.passed for r in res.results), [r.message for r in res.results]
+
+
+def test_offline_without_a_key_is_a_usage_error(write_contract: Callable[..., Path]) -> None:
+    from mlaudit.errors import UsageError
+
+    serving, offline = _pair_frames()
+    with pytest.raises(UsageError, match=r"skew\.key"):
+        mlaudit.audit(write_contract(HEAD + "  x: {type: float}\n"), serving, serving, offline=offline)
+
+
+def test_offline_key_of_another_type_is_a_data_error(write_contract: Callable[..., Path]) -> None:
+    from mlaudit.errors import DataError
+
+    serving, offline = _pair_frames()
+    with pytest.raises(DataError, match="same type"):
+        mlaudit.audit(write_contract(ROW_HEAD), serving, serving,
+                      offline=offline.with_columns(pl.col("cid").cast(pl.String)))

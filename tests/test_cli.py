@@ -218,7 +218,8 @@ def test_checks_reference_is_documented() -> None:
 def test_readme_documents_every_exit_code_and_audit_flag() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for flag in ("--contract", "--reference", "--current", "--outcomes", "--json", "--markdown", "--fail-on",
-                 "--only", "--skip", "--quiet", "--verbose", "--debug", "--as-of", "--chunk", "--streaming"):
+                 "--only", "--skip", "--quiet", "--verbose", "--debug", "--as-of", "--chunk", "--streaming",
+                 "--offline"):
         assert flag in readme, flag
     for code in range(5):
         assert f"| {code} |" in readme

@@ -156,7 +156,7 @@ def test_full_contract_loads_every_section() -> None:
     assert c.thresholds["validation.unique"].enabled is False
     assert c.kill_switch == {"when": ["validation.schema"]}
     assert c.drift.correction == "bonferroni" and c.drift.alpha == 0.01
-    assert c.skew is None
+    assert c.skew.key == [] and c.skew.tolerance.abs == 0.0
 
 
 def test_full_contract_marks_point_at_keys() -> None:

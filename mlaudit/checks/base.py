@@ -94,6 +94,8 @@ class Planned:
     ready: CheckResult | None = None
     parts: list[Part] = field(default_factory=list)
     """Large requests, evaluated in batches; their reduced summaries reach `finish` as values['parts']."""
+    pair_requests: dict[str, pl.Expr] = field(default_factory=dict)
+    """Evaluated on the pairing of serving and offline rows (Context.pair); values under 'pair:<key>'."""
     row_step: tuple[int, int] | None = None
     """(reference, current): evaluate the requests on every k-th row only (row-level samples). Such frames
     carry the original row number in ROW_INDEX."""
@@ -101,6 +103,26 @@ class Planned:
 
 #: Column holding the original row number in row-sampled frames.
 ROW_INDEX = "__mlaudit_row"
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """The full join of serving (current) and offline rows on an entity key, one row per key and side.
+
+    Columns: the key, IN_SERVING and IN_OFFLINE flags, each shared feature under its own name (serving
+    value) and under name + OFFLINE_SUFFIX (offline value).
+    """
+
+    key: tuple[str, ...]
+    features: tuple[str, ...]
+    schema: Mapping[str, pl.DataType]
+    duplicates: tuple[int, int]
+    """(serving, offline) rows whose key repeats on their own side; only the first of each key is paired."""
+
+
+IN_SERVING = "__mlaudit_in_serving"
+IN_OFFLINE = "__mlaudit_in_offline"
+OFFLINE_SUFFIX = "__offline"
 
 
 @dataclass(frozen=True)
@@ -118,6 +140,8 @@ class Context:
     current_rows: int | None = None
     reference_profile: dict[str, dict[str, Any]] | None = None
     """Per-column reference summaries when --reference is a profile (see mlaudit/profile.py)."""
+    pair: Pairing | None = None
+    """Serving rows paired with offline rows of the same entities (--offline), for row-level skew."""
 
     def levels(
         self, spec: CheckSpec, feature: str | None = None, base: Threshold | None = None,

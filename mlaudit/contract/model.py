@@ -169,6 +169,9 @@ class Feature(Strict):
     available_at: str | None = Field(default=None, description="Column with the time this feature becomes known.")
     window: str | None = Field(default=None, description="Aggregation window of the feature (e.g. 30d).")
     transform: str | None = Field(default=None, description="Transformation applied in training (log, standardised).")
+    tolerance: Tolerance | None = Field(
+        default=None, description="Row-level skew tolerance for this feature (default: skew.tolerance)."
+    )
     checks: dict[str, Threshold] = Field(
         default_factory=dict, description="Per-check overrides for this feature, keyed by check id."
     )
@@ -259,6 +262,21 @@ class Outputs(Strict):
         return value
 
 
+class Tolerance(Strict):
+    """How far apart two values of the same entity may be and still match: |a - b| <= abs + rel * |b|."""
+
+    abs: Number = Field(default=0.0, ge=0, description="Absolute tolerance.")
+    rel: Number = Field(default=1e-9, ge=0, description="Relative tolerance (share of the offline value).")
+
+
+class SkewSettings(Strict):
+    """Row-level skew: how to pair offline (training-time) and serving rows of the same entities."""
+
+    key: list[str] = Field(default_factory=list, description="Entity key columns (default: columns.entity, "
+                           "else columns.id).")
+    tolerance: Tolerance = Field(default_factory=Tolerance, description="Default tolerance for numeric features.")
+
+
 class DriftSettings(Strict):
     """How drift is judged (see docs/drift.md). Levels per check live under `thresholds`."""
 
@@ -279,13 +297,12 @@ class DriftSettings(Strict):
 
 
 #: Sections a person may leave empty (`owners:` with everything commented out): they mean their defaults.
-EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds", "drift")
+EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds", "drift", "skew")
 
 #: Sections reserved for later failure modes. Version 1 files may carry them as
 #: mappings; their content is validated by the mlaudit version that evaluates
 #: them, and until then the audit notes that they were not evaluated.
 RESERVED_SECTIONS = (
-    "skew",
     "labels",
     "leakage",
     "outcomes",
@@ -318,7 +335,7 @@ class Contract(Strict):
         default_factory=dict, description="Contract-wide overrides of check defaults, keyed by check id."
     )
     drift: DriftSettings = Field(default_factory=DriftSettings, description="How drift is judged.")
-    skew: dict[str, Any] | None = Field(default=None, description="Reserved for training-serving skew settings.")
+    skew: SkewSettings = Field(default_factory=SkewSettings, description="Training-serving skew settings.")
     labels: dict[str, Any] | None = Field(default=None, description="Reserved for label checks.")
     leakage: dict[str, Any] | None = Field(default=None, description="Reserved for leakage checks.")
     outcomes: dict[str, Any] | None = Field(default=None, description="Reserved for outcome and cost checks.")
