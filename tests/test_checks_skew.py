@@ -194,3 +194,36 @@ def test_offline_key_of_another_type_is_a_data_error(write_contract: Callable[..
     with pytest.raises(DataError, match="same type"):
         mlaudit.audit(write_contract(ROW_HEAD), serving, serving,
                       offline=offline.with_columns(pl.col("cid").cast(pl.String)))
+
+
+# --- window and transform ------------------------------------------------------------------------
+
+
+def test_window_mismatch_names_the_likely_window(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"spend": AMOUNTS})
+    cur = pl.DataFrame({"spend": RNG.permutation(AMOUNTS) * 7 / 30})
+    r = _one(_run(write_contract, "  spend: {type: float, window: 30d}\n", ref, cur, "skew.window"), "spend")
+    assert r.status is Status.fail and "a 7d window" in r.message and "declared 30d" in r.message
+
+
+def test_window_that_holds_is_no_skew(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"spend": AMOUNTS[:1000]})
+    cur = pl.DataFrame({"spend": AMOUNTS[1000:]})
+    r = _one(_run(write_contract, "  spend: {type: float, window: 30d}\n", ref, cur, "skew.window"), "spend")
+    assert r.status is Status.passed
+
+
+@pytest.mark.parametrize(("transform", "ref_values", "cur_values", "flagged"), [
+    ("log", np.log(AMOUNTS), AMOUNTS, True),
+    ("log", np.log(AMOUNTS[:1000]), np.log(AMOUNTS[1000:]), False),
+    ("standardized", RNG.normal(0, 1, 500), RNG.normal(50, 10, 500), True),
+    ("standardized", RNG.normal(0, 1, 500), RNG.normal(0.1, 1.1, 500), False),
+    ("onehot", RNG.integers(0, 2, 500).astype(float), RNG.integers(0, 3, 500).astype(float), True),
+    ("minmax", RNG.uniform(0, 1, 500), RNG.uniform(0, 1, 500), False),
+])
+def test_transform_skew(write_contract: Callable[..., Path], transform: str, ref_values: np.ndarray,
+                        cur_values: np.ndarray, flagged: bool) -> None:
+    res = _run(write_contract, f"  x: {{type: float, transform: {transform}}}\n", pl.DataFrame({"x": ref_values}),
+               pl.DataFrame({"x": cur_values}), "skew.transform")
+    r = _one(res, "x")
+    assert (r.status is Status.fail) is flagged, r.message

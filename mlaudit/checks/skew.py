@@ -10,6 +10,7 @@ snapshot, per feature, from a few cheap aggregations in the same polars pass.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -56,7 +57,22 @@ ROUNDING = CheckSpec(
     "rounded values in serving minus in training.",
     statistic="rounded_share_increase", warn=0.3, fail=0.6,
 )
-SPECS = (TYPE, UNIT, DEFAULT, SPELLING, ROUNDING)
+WINDOW = CheckSpec(
+    "skew.window", S, DQ,
+    "For an aggregate feature with a declared window (e.g. 30d): serving values are systematically scaled as "
+    "if computed over another window (7d, 1d, 90d...); the statistic is |log10(median ratio)| when the ratio "
+    "matches another window's.",
+    statistic="log10_window_ratio", warn=None, fail=0.2,
+)
+TRANSFORM = CheckSpec(
+    "skew.transform", S, DQ,
+    "For a feature with a declared transform (log, log1p, log10, standardized, minmax, onehot): share of "
+    "serving evidence that the transform was not applied (raw values where training was transformed).",
+    statistic="untransformed_share", warn=0.0, fail=0.05,
+)
+SPECS = (TYPE, UNIT, DEFAULT, SPELLING, ROUNDING, WINDOW, TRANSFORM)
+
+WINDOWS_DAYS = (1.0, 7.0, 14.0, 28.0, 30.0, 31.0, 60.0, 90.0, 180.0, 365.0)
 
 #: Factors a unit change is snapped to (x or 1/x): decimal prefixes, percent, time and money units.
 KNOWN_FACTORS = (10.0, 100.0, 1000.0, 1e6, 60.0, 3600.0, 24.0, 7.0, 86400.0, 1024.0)
@@ -316,5 +332,96 @@ def plan_rounding(ctx: Context) -> list[Planned]:
     return out
 
 
-PLANNERS = {TYPE.id: plan_type, UNIT.id: plan_unit, DEFAULT.id: plan_default, SPELLING.id: plan_spelling,
+def plan_window(ctx: Context) -> list[Planned]:
+    from mlaudit.contract.model import parse_duration
+
+    out = []
+    for name in _features(ctx, WINDOW):
+        f = ctx.contract.features[name]
+        if f.window is None or not _numeric(ctx, name):
+            continue
+        declared = parse_duration(f.window).total_seconds() / 86400
+        levels = ctx.levels(WINDOW, name)
+        stats = {"median": pl.col(name).cast(pl.Float64).filter(pl.col(name).cast(pl.Float64).is_finite()).median()}
+
+        def finish(v: Mapping[str, Any], name: str = name, levels: Any = levels, declared: float = declared,
+                   window: str = f.window) -> CheckResult:
+            r, c = v.get("reference:median"), v.get("median")
+            if not r or c is None or r <= 0 or c <= 0:
+                return result(WINDOW, ctx, Status.skipped, f"'{name}': medians not positive on both sides; "
+                              "cannot compare windows", column=name)
+            ratio = c / r
+            other = [w for w in WINDOWS_DAYS if abs(w - declared) > 1e-9 and abs(ratio / (w / declared) - 1) <= 0.15]
+            value = abs(math.log10(ratio)) if other else 0.0
+            status = levels.grade(value)
+            if status is Status.passed:
+                msg = f"'{name}': serving values fit the declared {window} window (median ratio {ratio:.3g})"
+            else:
+                msg = (f"'{name}': serving values are {ratio:.3g}x training values, as a {other[0]:g}d window would "
+                       f"give instead of the declared {window}: time-window mismatch?")
+            return result(WINDOW, ctx, status, msg, column=name, value=value, levels=levels, median_ratio=ratio,
+                          likely_window_days=other[0] if other else None)
+
+        out.append(Planned(column=name, requests=stats, reference_requests=stats, finish=finish))
+    return out
+
+
+def _transform_evidence(transform: str, name: str) -> dict[str, pl.Expr]:
+    """Per transform, what untransformed serving values look like."""
+    col = pl.col(name).cast(pl.Float64)
+    usable = col.filter(col.is_finite())
+    if transform == "onehot":
+        return {"bad": (~usable.is_in([0.0, 1.0])).mean()}
+    if transform == "minmax":
+        return {"bad": ((usable < -1e-9) | (usable > 1 + 1e-9)).mean()}
+    return {"mean": usable.mean(), "std": usable.std(), "median": usable.median(), "p95": usable.quantile(0.95)}
+
+
+def _pow10(x: float) -> float:
+    return float(10.0**x)
+
+
+def plan_transform(ctx: Context) -> list[Planned]:
+    out = []
+    for name in _features(ctx, TRANSFORM):
+        f = ctx.contract.features[name]
+        if f.transform is None or not _numeric(ctx, name):
+            continue
+        levels = ctx.levels(TRANSFORM, name)
+        transform = f.transform
+        requests = _transform_evidence(transform, name)
+
+        def finish(v: Mapping[str, Any], name: str = name, levels: Any = levels, transform: str = transform
+                   ) -> CheckResult:
+            if transform in ("onehot", "minmax"):
+                bad = float(v.get("bad") or 0.0)
+                rule = "0 or 1" if transform == "onehot" else "within [0, 1]"
+                status = levels.grade(bad)
+                msg = f"'{name}': {pct(bad)} of serving values are not {rule} ({transform}); {limit_text(levels)}"
+                return result(TRANSFORM, ctx, status, msg, column=name, value=bad, levels=levels)
+            if transform == "standardized":
+                mean, std = v.get("mean"), v.get("std")
+                off = mean is not None and std is not None and (abs(mean) > 3 or not 1 / 3 < std < 3)
+                status = levels.grade(1.0 if off else 0.0)
+                msg = (f"'{name}': serving mean {mean:.4g}, sd {std:.4g}: not standardized as in training"
+                       if off else f"'{name}': serving values look standardized (mean {mean}, sd {std})")
+                return result(TRANSFORM, ctx, status, msg, column=name, value=1.0 if off else 0.0, levels=levels)
+            inverse = {"log": math.exp, "log1p": math.expm1, "log10": _pow10}[transform]
+            r50, c50 = v.get("reference:median"), v.get("median")
+            raw = False
+            if r50 is not None and c50 is not None and c50 > 0 and abs(r50) < 700:
+                expected = inverse(r50)
+                raw = expected > 0 and abs(math.log(c50 / expected)) < abs(math.log(2)) and abs(c50 - r50) > 1
+            status = levels.grade(1.0 if raw else 0.0)
+            msg = (f"'{name}': serving median {c50:.4g} is what {transform}-scaled training (median {r50:.4g}) "
+                   f"gives before the transform: serving sends raw values?" if raw else
+                   f"'{name}': serving values are on the {transform} scale of training")
+            return result(TRANSFORM, ctx, status, msg, column=name, value=1.0 if raw else 0.0, levels=levels)
+
+        out.append(Planned(column=name, requests=requests, reference_requests=requests, finish=finish))
+    return out
+
+
+PLANNERS = {WINDOW.id: plan_window, TRANSFORM.id: plan_transform, TYPE.id: plan_type, UNIT.id: plan_unit,
+            DEFAULT.id: plan_default, SPELLING.id: plan_spelling,
             ROUNDING.id: plan_rounding}

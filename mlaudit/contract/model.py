@@ -168,7 +168,9 @@ class Feature(Strict):
     )
     available_at: str | None = Field(default=None, description="Column with the time this feature becomes known.")
     window: str | None = Field(default=None, description="Aggregation window of the feature (e.g. 30d).")
-    transform: str | None = Field(default=None, description="Transformation applied in training (log, standardised).")
+    transform: Literal["log", "log1p", "log10", "standardized", "minmax", "onehot"] | None = Field(
+        default=None, description="Transformation the feature carries in training; serving must carry it too."
+    )
     tolerance: Tolerance | None = Field(
         default=None, description="Row-level skew tolerance for this feature (default: skew.tolerance)."
     )
