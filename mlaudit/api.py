@@ -174,7 +174,13 @@ def _pairing(loaded: LoadedContract, cur: snapshots.Snapshot, off: snapshots.Sna
     features = [f for f in c.features if f in cur.schema and f in off.schema and f not in key]
     if not features:
         raise DataError("--offline: no declared feature is in both the offline and the current snapshot")
-    frame, dup_serving, dup_offline = snapshots.pair(cur, off, key, features)
+    time, tolerance = c.skew.time, None
+    if c.skew.time_tolerance is not None:
+        from mlaudit.contract.model import parse_duration
+
+        tolerance = parse_duration(c.skew.time_tolerance)
+    features = [f for f in features if f != time]
+    frame, dup_serving, dup_offline = snapshots.pair(cur, off, key, features, time, tolerance)
     return frame, Pairing(key=tuple(key), features=tuple(features), schema=dict(frame.collect_schema()),
                           duplicates=(dup_serving, dup_offline))
 

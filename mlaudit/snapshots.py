@@ -218,9 +218,14 @@ def join_outcomes(current: Snapshot, outcomes: Snapshot, id_col: str | None) -> 
                     fingerprint=current.fingerprint, partition_columns=current.partition_columns)
 
 
-def pair(current: Snapshot, offline: Snapshot, key: list[str], features: list[str]) -> tuple[pl.LazyFrame, int, int]:
+def pair(current: Snapshot, offline: Snapshot, key: list[str], features: list[str], time: str | None = None,
+         tolerance: Any = None) -> tuple[pl.LazyFrame, int, int]:
     """Full join of serving and offline rows on `key` (first row per key on each side), lazily, with only
-    the needed columns; also the number of rows whose key repeats on each side."""
+    the needed columns; also the number of rows whose key repeats on each side.
+
+    With `time`, each serving row is paired with the offline row of the same key nearest in time (within
+    `tolerance`), and repeated keys are expected (one row per key and time).
+    """
     from mlaudit.checks.base import IN_OFFLINE, IN_SERVING, OFFLINE_SUFFIX
 
     for snap in (current, offline):
@@ -231,6 +236,8 @@ def pair(current: Snapshot, offline: Snapshot, key: list[str], features: list[st
         if current.schema[k] != offline.schema[k]:
             raise DataError(f"key column '{k}' is {offline.schema[k]} offline but {current.schema[k]} in serving; "
                             "write both with the same type")
+    if time is not None:
+        return _pair_in_time(current, offline, key, features, time, tolerance)
     dup = pl.struct(key).is_duplicated().sum()
     try:
         dups = [int(f.item()) for f in pl.collect_all([current.frame.select(dup), offline.frame.select(dup)])]
@@ -244,3 +251,25 @@ def pair(current: Snapshot, offline: Snapshot, key: list[str], features: list[st
     joined = serving.join(off, on=key, how="full", coalesce=True, maintain_order="left")
     joined = joined.with_columns(pl.col(IN_SERVING).fill_null(False), pl.col(IN_OFFLINE).fill_null(False))
     return joined, dups[0], dups[1]
+
+
+def _pair_in_time(current: Snapshot, offline: Snapshot, key: list[str], features: list[str], time: str,
+                  tolerance: Any) -> tuple[pl.LazyFrame, int, int]:
+    """Nearest-in-time pairing per key (an as-of join), plus the offline rows no serving row reached."""
+    from mlaudit.checks.base import IN_OFFLINE, IN_SERVING, OFFLINE_SUFFIX
+
+    for snap in (current, offline):
+        if time not in snap.schema:
+            raise DataError(f"{snap.role} snapshot has no time column '{time}' (skew.time)")
+    stamp = "__mlaudit_offline_time"
+    rename = {f: f + OFFLINE_SUFFIX for f in features}
+    serving = current.frame.select([*key, time, *features]).drop_nulls(time).sort(time)
+    off = (offline.frame.select([*key, time, *features]).drop_nulls(time).rename(rename)
+           .with_columns(pl.col(time).alias(stamp), pl.lit(True).alias(IN_OFFLINE)).sort(time))
+    paired = (serving.join_asof(off, on=time, by=key, strategy="nearest", tolerance=tolerance, check_sortedness=False)
+              .with_columns(pl.lit(True).alias(IN_SERVING), pl.col(IN_OFFLINE).fill_null(False)))
+    reached = paired.filter(pl.col(IN_OFFLINE)).select([*key, stamp]).unique()
+    unreached = (off.join(reached, on=[*key, stamp], how="anti")
+                 .with_columns(pl.lit(False).alias(IN_SERVING)))
+    joined = pl.concat([paired.drop(stamp), unreached.drop(stamp)], how="diagonal_relaxed")
+    return joined, 0, 0

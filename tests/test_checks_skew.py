@@ -227,3 +227,24 @@ def test_transform_skew(write_contract: Callable[..., Path], transform: str, ref
                pl.DataFrame({"x": cur_values}), "skew.transform")
     r = _one(res, "x")
     assert (r.status is Status.fail) is flagged, r.message
+
+
+def test_row_level_skew_pairs_nearest_in_time(write_contract: Callable[..., Path]) -> None:
+    t0 = dt.datetime(2026, 10, 1, 12)
+    hours = [dt.timedelta(hours=h) for h in range(4)]
+    serving = pl.DataFrame({"cid": [1, 1, 2, 2], "at": [t0 + h for h in hours], "x": [1.0, 2.0, 3.0, 4.0]})
+    offline = pl.DataFrame({"cid": [1, 1, 2, 2, 3],
+                            "at": [t0 + dt.timedelta(minutes=10), t0 + hours[1] - dt.timedelta(minutes=5),
+                                   t0 + hours[2] + dt.timedelta(minutes=20), t0 + hours[3] + dt.timedelta(hours=5),
+                                   t0],
+                            "x": [1.0, 2.5, 3.0, 4.0, 9.0]})
+    contract = ("version: 1\nmodel: {name: m, task: regression}\ncolumns: {entity: cid}\n"
+                "skew: {time: at, time_tolerance: 1h}\nfeatures:\n  x: {type: float}\n")
+    res = mlaudit.audit(write_contract(contract), serving, serving, offline=offline,
+                        only=["skew.row_match", "skew.row_mismatch"])
+    found = {(r.check, r.column): r for r in res.results}
+    match = found[("skew.row_match", None)]
+    # 15:00 for cid 2 pairs with 14:20 (40 minutes, within the hour); 20:00 and cid 3 stay unpaired
+    assert (match.details["matched"], match.details["only_serving"], match.details["only_offline"]) == (4, 0, 2)
+    x = found[("skew.row_mismatch", "x")]
+    assert (x.count, x.total) == (2, 4) and x.details["largest"] == pytest.approx(1.0)

@@ -277,6 +277,16 @@ class SkewSettings(Strict):
     key: list[str] = Field(default_factory=list, description="Entity key columns (default: columns.entity, "
                            "else columns.id).")
     tolerance: Tolerance = Field(default_factory=Tolerance, description="Default tolerance for numeric features.")
+    time: str | None = Field(default=None, description="Time column on both sides: pair each serving row with the "
+                             "offline row of the same key nearest in time.")
+    time_tolerance: str | None = Field(default=None, description="Largest time gap for such a pair (e.g. 1h).")
+
+    @field_validator("time_tolerance")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
 
 
 class DriftSettings(Strict):
