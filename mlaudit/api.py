@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from mlaudit import __version__, snapshots
-from mlaudit.checks.base import ROW_INDEX, Context, Pairing, Part, Planned
+from mlaudit.checks.base import OFFLINE_SUFFIX, ROW_INDEX, Context, Pairing, Part, Planned
 from mlaudit.checks.chunks import chunking, validate_chunk
 from mlaudit.checks.registry import REGISTRY
 from mlaudit.contract.compat import problems_against
@@ -171,18 +171,27 @@ def _pairing(loaded: LoadedContract, cur: snapshots.Snapshot, off: snapshots.Sna
                                                                                     else [])
     if not key:
         raise UsageError("--offline needs an entity key: set skew.key (or columns.entity / columns.id) in the contract")
-    features = [f for f in c.features if f in cur.schema and f in off.schema and f not in key]
-    if not features:
-        raise DataError("--offline: no declared feature is in both the offline and the current snapshot")
     time, tolerance = c.skew.time, None
+    if time is not None and time in key:
+        raise UsageError(f"skew.time '{time}' is also in skew.key; the key names the entity, the time pairs rows")
     if c.skew.time_tolerance is not None:
         from mlaudit.contract.model import parse_duration
 
         tolerance = parse_duration(c.skew.time_tolerance)
-    features = [f for f in features if f != time]
-    frame, dup_serving, dup_offline = snapshots.pair(cur, off, key, features, time, tolerance)
-    return frame, Pairing(key=tuple(key), features=tuple(features), schema=dict(frame.collect_schema()),
-                          duplicates=(dup_serving, dup_offline))
+    declared = [f for f in c.features if f not in key and f != time]
+    features = [f for f in declared if f in cur.schema and f in off.schema]
+    if not features:
+        raise DataError("--offline: no declared feature is in both the offline and the current snapshot")
+    clash = [f for f in features if f.endswith(OFFLINE_SUFFIX) and f.removesuffix(OFFLINE_SUFFIX) in features]
+    if clash:
+        raise DataError(f"--offline: feature names {', '.join(clash)} end in {OFFLINE_SUFFIX}, which pairing uses")
+    frame, dups, null_times = snapshots.pair(cur, off, key, features, time, tolerance)
+    try:
+        schema = dict(frame.collect_schema())
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"--offline: cannot pair the rows ({str(exc).splitlines()[0]})") from None
+    return frame, Pairing(key=tuple(key), features=tuple(features), schema=schema, duplicates=dups,
+                          missing=tuple(f for f in declared if f not in features), null_times=null_times)
 
 
 def _names(value: Iterable[str] | str, what: str) -> list[str]:

@@ -92,13 +92,14 @@ def build(loaded: LoadedContract, reference: str, output: Path) -> Profile:
             edges = binning.quantile_edges(ordered, bins)
             finite = ordered[np.isfinite(ordered)]
             entry.update(
-                n_valid=int(ordered.size), edges=edges.tolist(),
+                bins=bins, n_valid=int(ordered.size), edges=edges.tolist(),
                 bin_counts=binning.sorted_bin_counts(ordered, edges).tolist(),
                 scale=compare.scale(ordered), summary=compare._summary(finite),
                 sketch=base64.b64encode(_sketch(ordered).astype("<f8").tobytes()).decode("ascii"),
             )
         else:
-            entry["counts"] = [[row[t.column], int(row[N])] for row in v["counts"].to_list()]
+            pairs = [[row[t.column], int(row[N])] for row in v["counts"].to_list()]
+            entry["counts"] = sorted(pairs, key=lambda p: (-p[1], str(p[0])))  # deterministic bytes
         columns[t.column] = entry
     sample = snap.frame.gather_every(rows.step(snap.rows)).collect()
     meta = {"format": FORMAT, "tool_version": __version__, "source": snap.source, "rows": snap.rows,

@@ -219,9 +219,10 @@ def join_outcomes(current: Snapshot, outcomes: Snapshot, id_col: str | None) -> 
 
 
 def pair(current: Snapshot, offline: Snapshot, key: list[str], features: list[str], time: str | None = None,
-         tolerance: Any = None) -> tuple[pl.LazyFrame, int, int]:
+         tolerance: Any = None) -> tuple[pl.LazyFrame, tuple[int, int], tuple[int, int]]:
     """Full join of serving and offline rows on `key` (first row per key on each side), lazily, with only
-    the needed columns; also the number of rows whose key repeats on each side.
+    the needed columns; also (serving, offline) counts of rows repeating an earlier key, and of rows
+    without a time.
 
     With `time`, each serving row is paired with the offline row of the same key nearest in time (within
     `tolerance`), and repeated keys are expected (one row per key and time).
@@ -238,11 +239,7 @@ def pair(current: Snapshot, offline: Snapshot, key: list[str], features: list[st
                             "write both with the same type")
     if time is not None:
         return _pair_in_time(current, offline, key, features, time, tolerance)
-    dup = pl.struct(key).is_duplicated().sum()
-    try:
-        dups = [int(f.item()) for f in pl.collect_all([current.frame.select(dup), offline.frame.select(dup)])]
-    except pl.exceptions.PolarsError as exc:
-        raise DataError(f"cannot read the key columns ({str(exc).splitlines()[0]})") from None
+    serving_dups, offline_dups = _repeats(current, offline, key)
     serving = (current.frame.select([*key, *features]).unique(subset=key, keep="first", maintain_order=True)
                .with_columns(pl.lit(True).alias(IN_SERVING)))
     rename = {f: f + OFFLINE_SUFFIX for f in features}
@@ -250,26 +247,57 @@ def pair(current: Snapshot, offline: Snapshot, key: list[str], features: list[st
            .rename(rename).with_columns(pl.lit(True).alias(IN_OFFLINE)))
     joined = serving.join(off, on=key, how="full", coalesce=True, maintain_order="left")
     joined = joined.with_columns(pl.col(IN_SERVING).fill_null(False), pl.col(IN_OFFLINE).fill_null(False))
-    return joined, dups[0], dups[1]
+    return joined, (serving_dups, offline_dups), (0, 0)
+
+
+def _repeats(current: Snapshot, offline: Snapshot, columns: list[str]) -> tuple[int, int]:
+    """Rows repeating an earlier row's values of `columns`, on each side."""
+    repeat = (pl.len() - pl.struct(columns).n_unique())
+    try:
+        got = pl.collect_all([current.frame.select(repeat), offline.frame.select(repeat)])
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"cannot read the key columns ({str(exc).splitlines()[0]})") from None
+    return int(got[0].item()), int(got[1].item())
 
 
 def _pair_in_time(current: Snapshot, offline: Snapshot, key: list[str], features: list[str], time: str,
-                  tolerance: Any) -> tuple[pl.LazyFrame, int, int]:
-    """Nearest-in-time pairing per key (an as-of join), plus the offline rows no serving row reached."""
+                  tolerance: Any) -> tuple[pl.LazyFrame, tuple[int, int], tuple[int, int]]:
+    """Nearest-in-time pairing per key (an as-of join), plus one row for each offline entity that has no
+    serving row at all."""
     from mlaudit.checks.base import IN_OFFLINE, IN_SERVING, OFFLINE_SUFFIX
 
     for snap in (current, offline):
         if time not in snap.schema:
             raise DataError(f"{snap.role} snapshot has no time column '{time}' (skew.time)")
+        dtype = snap.schema[time]
+        if not (isinstance(dtype, pl.Datetime) or dtype == pl.Date):
+            raise DataError(f"{snap.role} snapshot: skew.time '{time}' is {dtype}; it must be a date or timestamp")
+
+    def as_utc(snap: Snapshot) -> pl.Expr:
+        """One time type on both sides: microsecond UTC timestamps (naive ones are read as UTC)."""
+        dtype = snap.schema[time]
+        col = pl.col(time).cast(pl.Datetime("us")) if dtype == pl.Date else pl.col(time)
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+            col = col.dt.convert_time_zone("UTC")
+        else:
+            col = col.dt.replace_time_zone("UTC")
+        return col.dt.cast_time_unit("us").alias(time)
+
+    dups = _repeats(current, offline, [*key, time])
+    nulls = pl.col(time).is_null().sum()
+    null_times = tuple(int(f.item()) for f in pl.collect_all([current.frame.select(nulls),
+                                                              offline.frame.select(nulls)]))
     stamp = "__mlaudit_offline_time"
     rename = {f: f + OFFLINE_SUFFIX for f in features}
-    serving = current.frame.select([*key, time, *features]).drop_nulls(time).sort(time)
-    off = (offline.frame.select([*key, time, *features]).drop_nulls(time).rename(rename)
+    serving = (current.frame.select([*key, time, *features]).with_columns(as_utc(current)).drop_nulls(time)
+               .unique(subset=[*key, time], keep="first", maintain_order=True).sort(time))
+    off = (offline.frame.select([*key, time, *features]).with_columns(as_utc(offline)).drop_nulls(time)
+           .unique(subset=[*key, time], keep="first", maintain_order=True).rename(rename)
            .with_columns(pl.col(time).alias(stamp), pl.lit(True).alias(IN_OFFLINE)).sort(time))
     paired = (serving.join_asof(off, on=time, by=key, strategy="nearest", tolerance=tolerance, check_sortedness=False)
               .with_columns(pl.lit(True).alias(IN_SERVING), pl.col(IN_OFFLINE).fill_null(False)))
-    reached = paired.filter(pl.col(IN_OFFLINE)).select([*key, stamp]).unique()
-    unreached = (off.join(reached, on=[*key, stamp], how="anti")
+    # an offline history row no serving row needed is not a mismatch; an entity with no serving row is
+    unreached = (off.join(serving.select(key).unique(), on=key, how="anti").unique(subset=key, keep="first")
                  .with_columns(pl.lit(False).alias(IN_SERVING)))
     joined = pl.concat([paired.drop(stamp), unreached.drop(stamp)], how="diagonal_relaxed")
-    return joined, 0, 0
+    return joined, dups, (null_times[0], null_times[1])

@@ -118,3 +118,32 @@ def test_damaged_profile_metadata_is_a_data_error(tmp_path: Path, corrupt: bytes
     pq.write_table(table.replace_schema_metadata({profiles.KEY: corrupt}), tmp_path / "bad.profile")
     with pytest.raises(DataError, match="profile"):
         profiles.read(tmp_path / "bad.profile")
+
+
+def test_profile_with_other_bins_is_not_used(tmp_path: Path) -> None:
+    ref, cur, types = shifted_pair(4)
+    ref_path = tmp_path / "ref.parquet"
+    ref.write_parquet(ref_path)
+    built = write_contract(tmp_path / "c10.yaml", types)
+    profiles.build(load_contract(built), str(ref_path), tmp_path / "ref.profile")
+    other = write_contract(tmp_path / "c20.yaml", types, {"drift": {"bins": 20}})
+    res = mlaudit.audit(other, tmp_path / "ref.profile", cur, only=["drift.feature"])
+    r = next(x for x in res.results if x.column == "stable")
+    assert r.status is Status.skipped and "drift.bins" in r.message
+
+
+def test_profile_bytes_are_deterministic_and_nan_sentinel_round_trips(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    ref = pl.DataFrame({"x": rng.normal(0, 1, 500), "c": rng.choice([f"k{i}" for i in range(40)], 500)})
+    ref_path = tmp_path / "ref.parquet"
+    ref.write_parquet(ref_path)
+    contract = tmp_path / "c.yaml"
+    contract.write_text("version: 1\nmodel: {name: m, task: regression}\nfeatures:\n"
+                        "  x: {type: float, sentinel: .nan}\n  c: {type: category}\n")
+    loaded = load_contract(contract)
+    profiles.build(loaded, str(ref_path), tmp_path / "a.profile")
+    profiles.build(loaded, str(ref_path), tmp_path / "b.profile")
+    a = pq.read_schema(tmp_path / "a.profile").metadata[profiles.KEY]
+    assert a == pq.read_schema(tmp_path / "b.profile").metadata[profiles.KEY]
+    res = mlaudit.audit(contract, tmp_path / "a.profile", ref, only=["drift.feature"])
+    assert all(r.status is not Status.skipped for r in res.results), [r.message for r in res.results]

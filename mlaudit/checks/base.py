@@ -117,7 +117,12 @@ class Pairing:
     features: tuple[str, ...]
     schema: Mapping[str, pl.DataType]
     duplicates: tuple[int, int]
-    """(serving, offline) rows whose key repeats on their own side; only the first of each key is paired."""
+    """(serving, offline) rows repeating an earlier row's key (and time) on their own side; only the first
+    of each is paired."""
+    missing: tuple[str, ...] = ()
+    """Declared features absent from one of the two sides (reported as skipped)."""
+    null_times: tuple[int, int] = (0, 0)
+    """(serving, offline) rows without a time, when pairing in time: they cannot be paired."""
 
 
 IN_SERVING = "__mlaudit_in_serving"

@@ -544,8 +544,13 @@ def _from_profile(ctx: Context, target: _Target) -> dict[str, Any] | str:
     if entry["kind"] != target.kind:
         return f"'{target.column}' was profiled as {entry['kind']}, now {target.kind}; rebuild the profile"
     wanted = target.sentinel.isoformat() if isinstance(target.sentinel, dt.date) else target.sentinel
-    if entry.get("sentinel") != wanted:
-        return f"'{target.column}' was profiled with sentinel {entry.get('sentinel')!r}; rebuild the profile"
+    stored = entry.get("sentinel")
+    both_nan = isinstance(stored, float) and isinstance(wanted, float) and stored != stored and wanted != wanted
+    if stored != wanted and not both_nan:
+        return f"'{target.column}' was profiled with sentinel {stored!r}; rebuild the profile"
+    if entry["kind"] == "numeric" and entry.get("bins") not in (None, ctx.contract.drift.bins):
+        return (f"'{target.column}' was profiled with drift.bins {entry.get('bins')}, the contract says "
+                f"{ctx.contract.drift.bins}; rebuild the profile")
     out: dict[str, Any] = {"reference:n": entry["n"], "reference:missing": entry["missing"],
                            "reference:profile": entry}
     if entry["kind"] == "numeric":

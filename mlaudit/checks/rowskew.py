@@ -63,17 +63,21 @@ def plan_match(ctx: Context) -> list[Planned]:
         value = (only_s + only_o) / keys if keys else 0.0
         status = levels.grade(value)
         dup_s, dup_o = pair.duplicates
-        if (dup_s or dup_o) and status is Status.passed:
+        null_s, null_o = pair.null_times
+        if (dup_s or dup_o or null_s) and status is Status.passed:
             status = Status.warn
         dups = f"; repeated keys: {dup_s:,} serving rows, {dup_o:,} offline rows (first of each paired)" \
             if dup_s or dup_o else ""
+        if null_s or null_o:
+            dups += f"; rows without a time, not paired: {null_s:,} serving, {null_o:,} offline"
         msg = (f"{both_n:,} of {keys:,} keys ({', '.join(pair.key)}) on both sides; {only_s:,} only in serving, "
                f"{only_o:,} only offline ({pct(value)} unmatched){dups}; {limit_text(levels)}")
         examples = [tuple(row.values()) if len(row) > 1 else next(iter(row.values()))
                     for row in v["pair:only_serving"] or []]
         return result(MATCH, ctx, status, msg, value=value, levels=levels, count=only_s + only_o, total=keys,
                       examples=examples if status is not Status.passed else (), matched=both_n,
-                      only_serving=only_s, only_offline=only_o, duplicate_serving=dup_s, duplicate_offline=dup_o)
+                      only_serving=only_s, only_offline=only_o, duplicate_serving=dup_s, duplicate_offline=dup_o,
+                      null_time_serving=null_s, null_time_offline=null_o)
 
     return [Planned(column=None, pair_requests=requests, finish=finish)]
 
@@ -87,9 +91,12 @@ def _differs(ctx: Context, name: str) -> pl.Expr:
     if schema[name].is_numeric() and schema[name + OFFLINE_SUFFIX].is_numeric():
         tol = ctx.contract.features[name].tolerance or ctx.contract.skew.tolerance
         a, b = served.cast(pl.Float64), offline.cast(pl.Float64)
-        apart = (a - b).abs() > (tol.abs + tol.rel * b.abs())
-        both_nan = a.is_nan() & b.is_nan()
-        return one_missing | (apart.fill_null(False) & ~both_nan)
+        # NaN is missing, as everywhere else; equal values (infinities included) match
+        a = pl.when(a.is_nan()).then(None).otherwise(a)
+        b = pl.when(b.is_nan()).then(None).otherwise(b)
+        one_missing = a.is_null() != b.is_null()
+        apart = ((a - b).abs() > (tol.abs + tol.rel * b.abs())) & (a != b)
+        return one_missing | apart.fill_null(False)
     return one_missing | (served.cast(pl.String) != offline.cast(pl.String)).fill_null(False)
 
 
@@ -98,7 +105,9 @@ def plan_mismatch(ctx: Context) -> list[Planned]:
         return []
     pair = ctx.pair
     both = pl.col(IN_SERVING) & pl.col(IN_OFFLINE)
-    out = []
+    out = [Planned(column=name, ready=result(MISMATCH, ctx, Status.skipped, f"'{name}' is not in both the offline "
+                                             "and the current snapshot", column=name))
+           for name in pair.missing if ctx.levels(MISMATCH, name).enabled]
     for name in pair.features:
         levels = ctx.levels(MISMATCH, name)
         if not levels.enabled:
@@ -110,6 +119,7 @@ def plan_mismatch(ctx: Context) -> list[Planned]:
                                         .filter(differs).head(MAX_EXAMPLES).implode()}
         if numeric:
             gap = (pl.col(name).cast(pl.Float64) - pl.col(name + OFFLINE_SUFFIX).cast(pl.Float64)).abs()
+            gap = pl.when(gap.is_nan()).then(None).otherwise(gap)
             requests["largest"] = gap.filter(differs).max()
             requests["typical"] = gap.filter(differs).median()
 

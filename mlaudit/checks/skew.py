@@ -79,7 +79,6 @@ KNOWN_FACTORS = (10.0, 100.0, 1000.0, 1e6, 60.0, 3600.0, 24.0, 7.0, 86400.0, 102
 #: Values pipelines use for "unknown".
 USUAL_DEFAULTS = {"-1", "0", "999", "9999", "-999", "99999", "", "unknown", "na", "n/a", "null", "none", "nan",
                   "missing", "-", "?"}
-TOP = 5
 
 
 def _numeric(ctx: Context, name: str) -> bool:
@@ -93,8 +92,8 @@ def _features(ctx: Context, spec: CheckSpec) -> list[str]:
 
 def _describe_type_change(ref: pl.DataType, cur: pl.DataType) -> str | None:
     """The cause of a type difference, or None when the types are the same for every purpose."""
-    if ref == cur:
-        return None
+    if ref == cur or cur == pl.Null or ref == pl.Null:
+        return None  # an all-missing column has no type of its own; validation and drift report it
     if ref.is_numeric() and cur in (pl.String, pl.Categorical):
         return f"numbers are sent as text ({cur}) where training had {ref}: parse them in the serving pipeline"
     if ref in (pl.String, pl.Categorical) and cur.is_numeric():
@@ -128,13 +127,15 @@ def plan_type(ctx: Context) -> list[Planned]:
     return out
 
 
-LEVELS = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 5%, 10%, ... 95%
+LEVELS = tuple(round(0.025 * i, 3) for i in range(1, 40))  # 2.5%, 5%, ... 97.5%
+MIN_VALUES = 100
+"""Fewer values than this on a side and the distribution-level skew checks do not judge."""
 
 
 def _quantiles(name: str) -> dict[str, pl.Expr]:
     col = pl.col(name).cast(pl.Float64)
     usable = col.filter(col.is_finite())
-    out = {f"q{round(q * 100)}": usable.quantile(q) for q in LEVELS}
+    out = {f"q{i}": usable.quantile(q) for i, q in enumerate(LEVELS)}
     out["n"] = usable.len()
     return out
 
@@ -143,10 +144,28 @@ def _candidates() -> list[float]:
     return sorted({f for known in KNOWN_FACTORS for f in (known, 1 / known)})
 
 
-def _inside(points: list[float], lo: float, hi: float, factor: float) -> float:
-    """Share of `points` / factor inside [lo, hi] (with a 1% margin)."""
+def _rescued(points: list[float], ref: list[float], factor: float) -> tuple[float, float]:
+    """(share of serving quantiles outside the training range that come back inside once divided by
+    `factor`, median ratio of those points to the training quantiles at the same level)."""
+    lo, hi = ref[0], ref[-1]
     margin = 0.01 * (hi - lo) if hi > lo else 0.01 * max(abs(lo), 1e-12)
-    return sum(lo - margin <= p / factor <= hi + margin for p in points) / len(points)
+
+    def inside(x: float) -> bool:
+        return lo - margin <= x <= hi + margin
+
+    ratios = [p / r for p, r in zip(points, ref, strict=True) if not inside(p) and inside(p / factor) and r]
+    ratios.sort()
+    return len(ratios) / len(points), (ratios[len(ratios) // 2] if ratios else factor)
+
+
+def _window_ratios(window: str | None) -> list[float]:
+    """Ratios another window would give against the declared one (empty when none is declared)."""
+    if window is None:
+        return []
+    from mlaudit.contract.model import parse_duration
+
+    declared = parse_duration(window).total_seconds() / 86400
+    return [w / declared for w in WINDOWS_DAYS if abs(w - declared) > 1e-9]
 
 
 def plan_unit(ctx: Context) -> list[Planned]:
@@ -156,83 +175,131 @@ def plan_unit(ctx: Context) -> list[Planned]:
         if f.type not in (FeatureType.float, FeatureType.int) or not _numeric(ctx, name):
             continue
         levels = ctx.levels(UNIT, name)
+        window_ratios = _window_ratios(f.window)
 
-        def finish(v: Mapping[str, Any], name: str = name, levels: Any = levels) -> CheckResult:
-            keys = [f"q{round(q * 100)}" for q in LEVELS]
+        def finish(v: Mapping[str, Any], name: str = name, levels: Any = levels,
+                   window_ratios: list[float] = window_ratios) -> CheckResult:
+            keys = [f"q{i}" for i in range(len(LEVELS))]
             ref = [v.get(f"reference:{k}") for k in keys]
             cur = [v.get(k) for k in keys]
-            if not v.get("n") or not v.get("reference:n") or any(x is None for x in ref + cur):
-                return result(UNIT, ctx, Status.skipped, f"'{name}': no finite values on one side", column=name)
-            lo, hi = float(ref[0]), float(ref[-1])  # type: ignore[arg-type]
-            points = [float(x) for x in cur]  # type: ignore[arg-type]
-            raw = _inside(points, lo, hi, 1.0)
-            factor, best = max(((c, _inside(points, lo, hi, c)) for c in _candidates()), key=lambda t: t[1])
-            rescued = max(0.0, best - raw)
+            n_ref, n_cur = int(v.get("reference:n") or 0), int(v.get("n") or 0)
+            if min(n_ref, n_cur) < MIN_VALUES or any(x is None for x in ref + cur):
+                return result(UNIT, ctx, Status.skipped, f"'{name}': fewer than {MIN_VALUES} finite values on a "
+                              f"side (training {n_ref:,}, serving {n_cur:,})", column=name)
+            r = [float(x) for x in ref]  # type: ignore[arg-type]
+            c = [float(x) for x in cur]  # type: ignore[arg-type]
+            scored = [(f, *_rescued(c, r, f)) for f in _candidates()]
+            best_share = max(share for _, share, _ in scored)
+            # among (near-)ties, the factor closest to how far the rescued points actually moved
+            factor, rescued, ratio = min((t for t in scored if t[1] >= best_share - 1e-9),
+                                         key=lambda t: abs(math.log(t[0]) - math.log(abs(t[2]) or t[0])))
             status = levels.grade(rescued)
             shown = f"{factor:g}" if factor >= 1 else f"1/{1 / factor:g}"
-            r50, c50 = float(ref[9]), float(cur[9])  # type: ignore[arg-type]
+            explained = [w for w in window_ratios if abs(ratio / w - 1) <= 0.15 or abs(factor / w - 1) <= 0.15]
+            if status is not Status.passed and explained:
+                msg = (f"'{name}': serving values are {shown}x training values, as another aggregation window "
+                       "would give: see skew.window")
+                return result(UNIT, ctx, Status.passed, msg, column=name, value=rescued, levels=levels,
+                              factor=factor, explained_by="window")
             if status is Status.passed:
-                msg = (f"'{name}': serving values sit in the training range as they are ({raw:.0%} of quantiles "
-                       "inside)")
+                msg = f"'{name}': no constant scale factor between training and serving values"
             else:
-                whole = "" if raw < 0.1 else " for part of the rows"
-                msg = (f"'{name}': serving values are {shown}x training values{whole}: median {r50:.4g} -> "
-                       f"{c50:.4g}; {best:.0%} of serving quantiles fall in the training range once divided "
-                       f"by {shown}, {raw:.0%} before: unit change?")
+                part = "" if rescued >= 0.85 else f" for about {rescued:.0%} of rows"
+                msg = (f"'{name}': serving values are {shown}x training values{part} (median {r[19]:.4g} -> "
+                       f"{c[19]:.4g}; {rescued:.0%} of serving quantiles fall back in the training range once "
+                       f"divided by {shown}): unit change?")
             return result(UNIT, ctx, status, msg, column=name, value=rescued, levels=levels, factor=factor,
-                          inside_before=raw, inside_after=best)
+                          moved_ratio=ratio)
 
         out.append(Planned(column=name, requests=_quantiles(name), reference_requests=_quantiles(name),
                            finish=finish))
     return out
 
 
-def _top(name: str) -> dict[str, pl.Expr]:
-    text = pl.col(name).cast(pl.String)
-    return {"rows": pl.len(), "nulls": pl.col(name).is_null().sum(),
-            "top": text.drop_nulls().value_counts(sort=True, name="__n").head(TOP).implode()}
+def _default_counts(name: str, dtype: pl.DataType, candidates: list[str]) -> dict[str, pl.Expr]:
+    """Rows, nulls, and the rows holding each candidate default value (compared as normalised text)."""
+    col = pl.col(name)
+    if dtype.is_numeric():
+        text = pl.when(col.cast(pl.Float64) == col.cast(pl.Float64).round(0)).then(
+            col.cast(pl.Float64).cast(pl.Int64, strict=False).cast(pl.String)).otherwise(col.cast(pl.String))
+    else:
+        text = col.cast(pl.String).str.strip_chars().str.to_lowercase()
+    out = {"rows": pl.len(), "nulls": col.is_null().sum()}
+    out.update({f"d{i}": (text == c).sum() for i, c in enumerate(candidates)})
+    return out
 
 
 def plan_default(ctx: Context) -> list[Planned]:
+    from mlaudit.stats.twosample import two_proportions
+
     out = []
+    alpha = ctx.contract.drift.alpha
     for name in _features(ctx, DEFAULT):
         levels = ctx.levels(DEFAULT, name)
         declared = ctx.contract.features[name].sentinel
-        usual = USUAL_DEFAULTS | ({_norm_number(_as_text(declared).strip().lower())} if declared is not None else set())
+        dtype = ctx.current_schema[name]
+        numeric = dtype.is_numeric() and ctx.reference_schema[name].is_numeric()
+        pool = {d for d in USUAL_DEFAULTS if _norm_number(d) == d and (not numeric or _is_number(d))}
+        shown_as: dict[str, str] = {}
+        if declared is not None:
+            own = _norm_number(_as_text(declared).strip().lower())
+            pool.add(own)
+            shown_as[own] = _as_text(declared)
+        candidates = sorted(pool)
+        cur_req = _default_counts(name, dtype, candidates)
+        ref_req = _default_counts(name, ctx.reference_schema[name], candidates)
 
-        def finish(v: Mapping[str, Any], name: str = name, levels: Any = levels, usual: set[str] = usual
-                   ) -> CheckResult:
+        def finish(v: Mapping[str, Any], name: str = name, levels: Any = levels,
+                   candidates: list[str] = candidates, shown_as: dict[str, str] = shown_as) -> CheckResult:
             n_ref, n_cur = int(v["reference:rows"]), int(v["rows"])
-            if not n_ref or not n_cur:
-                return result(DEFAULT, ctx, Status.skipped, f"'{name}': a snapshot is empty", column=name)
-            ref_share = {row[name]: int(row["__n"]) / n_ref for row in v["reference:top"] or []}
-            best = None
-            for row in v["top"] or []:
-                value, share = row[name], int(row["__n"]) / n_cur
-                before = ref_share.get(value, 0.0)
-                if _norm_number(str(value).strip().lower()) not in usual:
-                    continue
-                gain = share - before
-                if best is None or gain > best[2]:
-                    best = (value, share, gain, before)
+            if min(n_ref, n_cur) < MIN_VALUES:
+                return result(DEFAULT, ctx, Status.skipped, f"'{name}': fewer than {MIN_VALUES} rows on a side",
+                              column=name)
             nulls_before, nulls_after = int(v["reference:nulls"]) / n_ref, int(v["nulls"]) / n_cur
-            if best is None or best[2] <= 0:
+            best: tuple[str, float, float, float] | None = None
+            for i, cand in enumerate(candidates):
+                k_ref, k_cur = int(v[f"reference:d{i}"]), int(v[f"d{i}"])
+                change = k_cur / n_cur - k_ref / n_ref
+                if abs(change) == 0 or two_proportions(k_ref, n_ref, k_cur, n_cur).p_value >= alpha:
+                    continue  # not significant at drift.alpha: chance, not a pipeline change
+                took_nulls = nulls_before - nulls_after >= 0.5 * change
+                gave_nulls = nulls_after - nulls_before >= 0.5 * -change
+                # a common value that merely grows or shrinks is drift; a default appears from (almost) nowhere,
+                # replaces missing values, or is given way to them
+                if change > 0 and not (k_ref / n_ref < 0.05 or took_nulls or cand in shown_as):
+                    continue
+                if change < 0 and not gave_nulls:
+                    continue
+                if best is None or abs(change) > abs(best[1]):
+                    best = (cand, change, k_cur / n_cur, k_ref / n_ref)
+            if best is None:
                 return result(DEFAULT, ctx, Status.passed, f"'{name}': no default value took over serving rows",
                               column=name, value=0.0, levels=levels)
-            value, share, gain, before = best
-            status = levels.grade(gain)
-            cause = ""
-            if nulls_before - nulls_after >= 0.5 * gain:
+            value, change, after, before = best
+            status = levels.grade(abs(change))
+            shown = repr(shown_as.get(value, value))
+            if change > 0:
                 cause = (f"; missing values fell from {pct(nulls_before)} to {pct(nulls_after)}: serving sends "
-                         f"{value!r} where training had nulls")
-            msg = (f"'{name}': {value!r} is {pct(share)} of serving rows, {pct(before)} of training rows"
-                   f"{cause}; {limit_text(levels)}")
-            return result(DEFAULT, ctx, status, msg, column=name, value=gain, levels=levels, default=str(value),
-                          current_share=share, reference_share=before, reference_null_share=nulls_before,
-                          current_null_share=nulls_after)
+                         f"{shown} where training had nulls") if nulls_before - nulls_after >= 0.5 * change else ""
+            else:
+                cause = (f"; missing values rose from {pct(nulls_before)} to {pct(nulls_after)}: serving sends "
+                         f"nulls where training had {shown}") if nulls_after - nulls_before >= 0.5 * -change else ""
+            msg = (f"'{name}': {shown} is {pct(after)} of serving rows, {pct(before)} of training rows{cause}; "
+                   f"{limit_text(levels)}")
+            return result(DEFAULT, ctx, status, msg, column=name, value=abs(change), levels=levels,
+                          default=value, current_share=after, reference_share=before,
+                          reference_null_share=nulls_before, current_null_share=nulls_after)
 
-        out.append(Planned(column=name, requests=_top(name), reference_requests=_top(name), finish=finish))
+        out.append(Planned(column=name, requests=cur_req, reference_requests=ref_req, finish=finish))
     return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _norm_number(text: str) -> str:
@@ -291,8 +358,12 @@ def plan_spelling(ctx: Context) -> list[Planned]:
 def _rounded(name: str) -> dict[str, pl.Expr]:
     col = pl.col(name).cast(pl.Float64)
     usable = col.filter(col.is_finite())
-    return {"whole": (usable == usable.round(0)).mean(), "cents": ((usable * 100) == (usable * 100).round(0)).mean(),
-            "median": usable.median()}
+
+    def near(x: pl.Expr) -> pl.Expr:  # within float32 noise of a whole number
+        return (x - x.round(0)).abs() <= 1e-6 * pl.max_horizontal(x.abs(), pl.lit(1.0))
+
+    return {"whole": near(usable).mean(), "cents": near(usable * 100).mean(), "median": usable.median(),
+            "n": usable.len()}
 
 
 def plan_rounding(ctx: Context) -> list[Planned]:
@@ -307,6 +378,9 @@ def plan_rounding(ctx: Context) -> list[Planned]:
 
         def finish(v: Mapping[str, Any], name: str = name, levels: Any = levels) -> CheckResult:
             raw_pairs = [(k, v.get(f"reference:{k}"), v.get(k)) for k in ("whole", "cents")]
+            if min(int(v.get("n") or 0), int(v.get("reference:n") or 0)) < MIN_VALUES:
+                return result(ROUNDING, ctx, Status.skipped, f"'{name}': fewer than {MIN_VALUES} finite values on "
+                              "a side", column=name)
             if any(r is None or c is None for _, r, c in raw_pairs):
                 return result(ROUNDING, ctx, Status.skipped, f"'{name}': no finite values on one side",
                               column=name)
@@ -351,7 +425,9 @@ def plan_window(ctx: Context) -> list[Planned]:
                 return result(WINDOW, ctx, Status.skipped, f"'{name}': medians not positive on both sides; "
                               "cannot compare windows", column=name)
             ratio = c / r
-            other = [w for w in WINDOWS_DAYS if abs(w - declared) > 1e-9 and abs(ratio / (w / declared) - 1) <= 0.15]
+            other = sorted((w for w in WINDOWS_DAYS if abs(w - declared) > 1e-9
+                            and abs(ratio / (w / declared) - 1) <= 0.15),
+                           key=lambda w: abs(math.log(ratio) - math.log(w / declared)))
             value = abs(math.log10(ratio)) if other else 0.0
             status = levels.grade(value)
             if status is Status.passed:
