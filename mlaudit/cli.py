@@ -246,7 +246,7 @@ def make_profile(
         problems = problems_against(loaded, {"reference": snap.schema}, reference="reference", check_roles=False)
         if problems:
             raise ContractError(problems)
-        built = profiles.build(loaded, reference, output)
+        built = profiles.build(loaded, snap, output)
         typer.echo(f"wrote {output}: {built.rows:,} rows, {len(built.columns)} columns profiled", err=True)
 
     _guard(run, debug)

@@ -12,10 +12,6 @@ def describe(dtype: pl.DataType) -> str:
     return str(dtype)
 
 
-def is_numeric(dtype: pl.DataType) -> bool:
-    return dtype.is_numeric()
-
-
 def matches(ftype: FeatureType, dtype: pl.DataType) -> bool:
     """True when a column of `dtype` can hold a feature declared as `ftype`.
 

@@ -65,9 +65,10 @@ def _json_scalar(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def build(loaded: LoadedContract, reference: str, output: Path) -> Profile:
-    """Profile `reference` for the columns `loaded` compares, and write it to `output`."""
-    snap = snapshots.scan(reference, "reference")
+def build(loaded: LoadedContract, reference: str | snapshots.Snapshot, output: Path) -> Profile:
+    """Profile `reference` (a path, or a snapshot already scanned) for the columns `loaded` compares, and
+    write it to `output`."""
+    snap = reference if isinstance(reference, snapshots.Snapshot) else snapshots.scan(reference, "reference")
     ctx = Context(contract=loaded.contract, current_schema=snap.schema, reference_schema=snap.schema,
                   as_of=dt.datetime.now(dt.timezone.utc))
     bins = loaded.contract.drift.bins

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pytest
 
-from mlaudit.results import CheckResult, OwnerArea, Status
+from mlaudit.results import AuditResult, CheckResult, OwnerArea, Status
 
 
 def assert_finding(
@@ -33,3 +34,14 @@ def assert_finding(
     assert r.owner.area is area
     for text in in_message:
         assert text in r.message, (text, r.message)
+
+
+def one(result: AuditResult, check: str, column: str | None = None) -> CheckResult:
+    found = [r for r in result.results if r.check == check and r.column == column]
+    assert len(found) == 1, [(r.check, r.column, r.status) for r in result.results]
+    return found[0]
+
+
+def share_of(flags: Sequence[bool]) -> float:
+    """Independent share: numpy mean of a boolean vector."""
+    return float(np.mean(np.asarray(flags, dtype=bool)))

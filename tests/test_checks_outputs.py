@@ -7,7 +7,7 @@ statistic, and to the count, total, levels, example ids, owner and message it re
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,8 @@ import pytest
 import mlaudit
 from mlaudit import Clock
 from mlaudit.errors import ContractError
-from mlaudit.results import AuditResult, CheckResult, ExitCode, OwnerArea, Status, Verdict
-from tests.helpers import assert_finding
+from mlaudit.results import AuditResult, ExitCode, OwnerArea, Status, Verdict
+from tests.helpers import assert_finding, one, share_of
 
 NAN = float("nan")
 INF = float("inf")
@@ -43,16 +43,6 @@ def contract(*, task: str = "binary_classification", columns: str = "{id: id, sc
 
 MULTI = dict(task="multiclass_classification", model_extra=", classes: [a, b, c]",
              columns="{id: id, probabilities: [pa, pb, pc]}")
-
-
-def one(result: AuditResult, check: str, column: str | None = None) -> CheckResult:
-    found = [r for r in result.results if r.check == check and r.column == column]
-    assert len(found) == 1, [(r.check, r.column, r.status) for r in result.results]
-    return found[0]
-
-
-def share_of(flags: Sequence[bool]) -> float:
-    return float(np.mean(np.asarray(flags, dtype=bool)))
 
 
 def bad_score(v: float | None, lo: float | None = 0.0, hi: float | None = 1.0) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,8 @@ import pytest
 import mlaudit
 from mlaudit import Clock
 from mlaudit.errors import ContractError
-from mlaudit.results import AuditResult, CheckResult, ExitCode, OwnerArea, Status, Verdict
-from tests.helpers import assert_finding
+from mlaudit.results import AuditResult, ExitCode, OwnerArea, Status, Verdict
+from tests.helpers import assert_finding, one, share_of
 
 NAN = float("nan")
 INF = float("inf")
@@ -42,17 +42,6 @@ def contract(features: str = "", *, columns: str = "{id: id}", extra: str = "") 
     if features:
         text += "features:\n" + features.rstrip() + "\n"
     return text + extra
-
-
-def one(result: AuditResult, check: str, column: str | None = None) -> CheckResult:
-    found = [r for r in result.results if r.check == check and r.column == column]
-    assert len(found) == 1, [(r.check, r.column, r.status) for r in result.results]
-    return found[0]
-
-
-def share_of(flags: Sequence[bool]) -> float:
-    """Independent share: numpy mean of a boolean vector."""
-    return float(np.mean(np.asarray(flags, dtype=bool)))
 
 
 def is_missing(v: Any) -> bool:

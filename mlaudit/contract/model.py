@@ -12,7 +12,7 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: A finite number: NaN and infinities as limits would silently disable or distort a check.
 Number = Annotated[float, Field(allow_inf_nan=False)]
@@ -65,6 +65,15 @@ def parse_duration(text: str) -> dt.timedelta:
     if not match:
         raise ValueError(f"'{text}' is not a duration; write a number and a unit: 90m, 26h, 2d, 1w")
     return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _is_duration(text: str) -> str:
+    parse_duration(text)
+    return text
+
+
+#: A duration written as a number and a unit (90m, 26h, 2d, 1w), checked when the contract loads.
+Duration = Annotated[str, AfterValidator(_is_duration)]
 
 
 class Model(Strict):
@@ -167,7 +176,7 @@ class Feature(Strict):
         default=None, description="high, medium, low, or a number >= 0 (weights dataset-level checks)."
     )
     available_at: str | None = Field(default=None, description="Column with the time this feature becomes known.")
-    window: str | None = Field(default=None, description="Aggregation window of the feature (e.g. 30d).")
+    window: Duration | None = Field(default=None, description="Aggregation window of the feature (e.g. 30d).")
     transform: Literal["log", "log1p", "log10", "standardized", "minmax", "onehot"] | None = Field(
         default=None, description="Transformation the feature carries in training; serving must carry it too."
     )
@@ -183,13 +192,6 @@ class Feature(Strict):
     def _range_ordered(cls, value: tuple[Number | None, Number | None] | None) -> Any:
         if value is not None and value[0] is not None and value[1] is not None and value[0] > value[1]:
             raise ValueError(f"range minimum {value[0]} is above maximum {value[1]}")
-        return value
-
-    @field_validator("window")
-    @classmethod
-    def _window_is_duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
         return value
 
 
@@ -220,15 +222,8 @@ class RowCount(Strict):
 class Freshness(Strict):
     """Age of the newest event_time at audit time."""
 
-    warn: str | None = Field(default=None, description="Age above this is a warning (e.g. 26h).")
-    fail: str | None = Field(default=None, description="Age above this is a failure (e.g. 2d).")
-
-    @field_validator("warn", "fail")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
+    warn: Duration | None = Field(default=None, description="Age above this is a warning (e.g. 26h).")
+    fail: Duration | None = Field(default=None, description="Age above this is a failure (e.g. 2d).")
 
 
 class Dataset(Strict):
@@ -279,14 +274,7 @@ class SkewSettings(Strict):
     tolerance: Tolerance = Field(default_factory=Tolerance, description="Default tolerance for numeric features.")
     time: str | None = Field(default=None, description="Time column on both sides: pair each serving row with the "
                              "offline row of the same key nearest in time.")
-    time_tolerance: str | None = Field(default=None, description="Largest time gap for such a pair (e.g. 1h).")
-
-    @field_validator("time_tolerance")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
+    time_tolerance: Duration | None = Field(default=None, description="Largest time gap for such a pair (e.g. 1h).")
 
 
 class DriftSettings(Strict):
