@@ -339,3 +339,28 @@ def test_window_change_is_not_also_called_a_unit_change(write_contract: Callable
     cur = pl.DataFrame({"spend": RNG.permutation(AMOUNTS) / 30})
     r = _one(_run(write_contract, "  spend: {type: float, window: 30d}\n", ref, cur, "skew.unit_change"), "spend")
     assert r.status is Status.passed and "skew.window" in r.message
+
+
+def test_text_default_is_matched_after_trimming_and_case(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"x": [None] * 30 + ["a", "b"] * 35})
+    cur = pl.DataFrame({"x": [" Unknown "] * 30 + ["a", "b"] * 35})
+    r = _one(_run(write_contract, "  x: {type: category}\n", ref, cur, "skew.default_value"), "x")
+    assert r.status is Status.fail and r.value == pytest.approx(0.3)
+    assert "'unknown' is 30.0% of serving rows" in r.message and "where training had nulls" in r.message
+
+
+def test_numeric_default_counted_as_a_number_whatever_its_float_form(write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"x": [None] * 25 + [float("nan")] * 5 + [float(v) + 0.5 for v in range(70)]})
+    cur = pl.DataFrame({"x": [-999.0] * 25 + [float("nan")] * 5 + [float(v) + 0.5 for v in range(70)]})
+    r = _one(_run(write_contract, "  x: {type: float}\n", ref, cur, "skew.default_value"), "x")
+    assert r.status is Status.fail and r.value == pytest.approx(0.25) and "'-999'" in r.message
+
+
+def test_rounding_that_comes_with_a_unit_change_is_left_to_the_unit_check(
+        write_contract: Callable[..., Path]) -> None:
+    ref = pl.DataFrame({"x": RNG.lognormal(3, 0.5, 500)})
+    cur = pl.DataFrame({"x": np.round(RNG.lognormal(3, 0.5, 500) * 100)})
+    r = _one(_run(write_contract, "  x: {type: float}\n", ref, cur, "skew.rounding"), "x")
+    assert r.status is Status.passed and r.details["explained_by"] == "unit"
+    ratio = float(r.message.split("also about ")[1].split("x larger")[0])
+    assert 90 < ratio < 110
