@@ -115,6 +115,10 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
     all run together so polars can share the reading."""
     values: list[dict[str, Any]] = [{} for _ in planned]
     groups: dict[tuple[str, int, str | None], list[pl.Expr]] = {}
+    # the same expression asked by several checks (a feature's AUC in training for two leakage checks) is
+    # computed once: alias -> the alias that computes it
+    seen: dict[tuple[str, int, str | None, bytes], str] = {}  # (side, step, column, expression) -> alias
+    copies: list[tuple[str, str, str]] = []  # (side, copy alias, source alias)
     for i, p in enumerate(planned):
         steps = p.row_step or (0, 0)  # 0: the whole frame, no row index
         # streaming: one query per column, so an expression polars cannot stream (is_duplicated, examples)
@@ -122,7 +126,14 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
         column = p.column if streaming else None
         for side, requests, step in (("reference:", p.reference_requests, steps[0]),
                                      ("", p.requests, steps[1])):
-            groups.setdefault((side, step, column), []).extend(e.alias(f"{i}\x1f{k}") for k, e in requests.items())
+            for k, e in requests.items():
+                alias = f"{i}\x1f{k}"
+                identity = (side, step, column, e.meta.serialize())
+                if identity in seen:
+                    copies.append((side, alias, seen[identity]))
+                    continue
+                seen[identity] = alias
+                groups.setdefault((side, step, column), []).append(e.alias(alias))
     if paired is not None:
         groups[("pair:", 0, None)] = [e.alias(f"{i}\x1f{k}") for i, p in enumerate(planned)
                                       for k, e in p.pair_requests.items()]
@@ -142,6 +153,10 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
         for key in result_frame.columns:
             index, name = key.split("\x1f", 1)
             values[int(index)][side + name] = _value(result_frame.get_column(key))
+    for side, alias, source in copies:
+        index, name = alias.split("\x1f", 1)
+        src_index, src_name = source.split("\x1f", 1)
+        values[int(index)][side + name] = values[int(src_index)][side + src_name]
     return values
 
 
@@ -282,7 +297,8 @@ def audit(
     ctx = Context(contract=loaded.contract, current_schema=cur.schema, reference_schema=ref.schema, as_of=as_of,
                   partition_columns=frozenset(cur.partition_columns), chunk=validate_chunk(chunk),
                   reference_rows=ref.sample_rows if ref.profile is not None else ref.rows, current_rows=cur.rows,
-                  reference_profile=ref.profile.columns if ref.profile is not None else None, pair=pairing)
+                  reference_profile=ref.profile.columns if ref.profile is not None else None, pair=pairing,
+                  same_data=ref.fingerprint.startswith("sha256:") and ref.fingerprint == cur.fingerprint)
     if ctx.chunk is not None:
         _, reason = chunking(ctx)
         if reason:

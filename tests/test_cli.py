@@ -28,12 +28,12 @@ CONTRACT = """
 
 @pytest.fixture
 def files(write_parquet: Callable[..., Path], write_contract: Callable[[str], Path]) -> dict[str, Path]:
-    clean = {"id": [1, 2, 3, 4], "x": [1.0, 2.0, 3.0, 4.0], "c": ["a", "b", "a", "b"], "p": [0.1, 0.2, 0.9, 0.8]}
-    broken = {"id": [1, 2, 3, 4], "x": [1.0, 2.0, 30.0, 4.0], "c": ["a", "b", "a", "b"], "p": [0.1, 0.2, 0.9, 0.8]}
+    clean = {"id": [5, 6, 7, 8], "x": [1.0, 2.0, 3.0, 4.0], "c": ["a", "b", "a", "b"], "p": [0.1, 0.2, 0.9, 0.8]}
+    broken = {"id": [5, 6, 7, 8], "x": [1.0, 2.0, 30.0, 4.0], "c": ["a", "b", "a", "b"], "p": [0.1, 0.2, 0.9, 0.8]}
     warn_only = dict(clean, c=["a", "b", "a", "b"])
     return {
         "contract": write_contract(CONTRACT),
-        "ref": write_parquet("ref.parquet", clean),
+        "ref": write_parquet("ref.parquet", dict(clean, id=[1, 2, 3, 4])),  # production ids never repeat training's
         "clean": write_parquet("clean.parquet", clean),
         "broken": write_parquet("broken.parquet", broken),
         "warn": write_parquet("warn.parquet", warn_only),
@@ -83,7 +83,7 @@ def test_json_report_written_with_results(runner: CliRunner, files: dict[str, Pa
     assert report["verdict"] == "fail" and report["exit_code"] == 1
     failing = [r for r in report["results"] if r["status"] == "fail"]
     assert [(r["check"], r["column"]) for r in failing] == [("validation.range", "x")]
-    assert failing[0]["value"] == 0.25 and failing[0]["examples"] == [3]
+    assert failing[0]["value"] == 0.25 and failing[0]["examples"] == [7]
     assert failing[0]["owner"] == {"area": "data_quality", "team": "data-team", "contact": "data@example.com"}
 
 

@@ -58,3 +58,33 @@ def test_hive_partition_column_is_not_unexpected(result: AuditResult) -> None:
 
 def test_sample_audit_fails_the_gate(result: AuditResult) -> None:
     assert result.verdict.value == "fail" and int(result.exit_code) == 1
+
+
+def test_planted_label_conflicts_are_found_in_training(result: AuditResult) -> None:
+    """Planted #12: 150 groups of identical inputs with both labels, 330 rows."""
+    found = [r for r in result.results if r.check == "labels.conflicts" and r.details["snapshot"] == "reference"
+             and r.details["key"] == "inputs"]
+    assert len(found) == 1
+    r = found[0]
+    assert r.status is Status.fail and r.details["groups"] == 150 and r.count == 330 and r.total == 20_000
+
+
+def test_planted_leak_is_found_and_strong_legitimate_features_are_not(result: AuditResult) -> None:
+    """Planted #13: collections_flag knows the label in training and nothing in production; credit_score is the
+    strongest real predictor (AUC 0.744) and must not be called a leak."""
+    single = {r.column: r for r in result.results if r.check == "leakage.single_feature"}
+    assert single["collections_flag"].status is Status.fail
+    assert {c for c, r in single.items() if r.status is not Status.passed} == {"collections_flag"}
+    assert single["credit_score"].value == pytest.approx(0.744, abs=0.001)
+    vanishing = {r.column: r for r in result.results if r.check == "leakage.vanishing"}
+    assert vanishing["collections_flag"].status is Status.fail
+    assert {c for c, r in vanishing.items() if r.status is not Status.passed} == {"collections_flag"}
+
+
+def test_no_other_label_or_leakage_finding(result: AuditResult) -> None:
+    """Besides #12 and #13: the label errors the flipped copies imply, and the training labels that arrived
+    after trained_at (sample README, notes for check authors). Ids, periods and entity overlap are clean."""
+    found = {(r.check, r.column) for r in result.findings() if r.check.startswith(("labels.", "leakage."))}
+    assert found == {("labels.conflicts", None), ("labels.suspected_errors", None),
+                     ("leakage.single_feature", "collections_flag"), ("leakage.vanishing", "collections_flag"),
+                     ("leakage.labels_after_training", "outcome_at")}

@@ -147,6 +147,9 @@ class Context:
     """Per-column reference summaries when --reference is a profile (see mlaudit/profile.py)."""
     pair: Pairing | None = None
     """Serving rows paired with offline rows of the same entities (--offline), for row-level skew."""
+    same_data: bool = False
+    """Reference and current are the same files (equal content fingerprints): a self-audit, where checks
+    comparing the two periods or their rows have nothing to compare."""
 
     def levels(
         self, spec: CheckSpec, feature: str | None = None, base: Threshold | None = None,

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mlaudit.checks import concept, drift, multivariate, outputs, rowskew, skew, validation
+from mlaudit.checks import concept, drift, labels, leakage, multivariate, outputs, rowskew, skew, validation
 from mlaudit.checks.base import CheckSpec, Context, Planned
 from mlaudit.errors import UsageError
 
@@ -71,7 +71,7 @@ class Registry:
 
 def _entries() -> list[tuple[CheckSpec, Planner]]:
     out: list[tuple[CheckSpec, Planner]] = []
-    for module in (validation, outputs, drift, multivariate, concept, skew, rowskew):
+    for module in (validation, outputs, drift, multivariate, concept, skew, rowskew, labels, leakage):
         out += [(spec, module.PLANNERS[spec.id]) for spec in module.SPECS]
     return out
 

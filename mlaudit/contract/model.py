@@ -296,15 +296,38 @@ class DriftSettings(Strict):
         return value
 
 
+class LabelSettings(Strict):
+    """What the label checks need beyond columns.label (see docs/labels-and-leakage.md)."""
+
+    allowed: list[str | int | bool] | None = Field(
+        default=None, description="Valid label values (default: 0/1 or true/false for binary models, "
+        "model.classes for multiclass).")
+    sources: list[str] = Field(default_factory=list, description="Two or more columns holding the label from "
+                               "different sources (annotators, a rule and a human): their agreement is checked.")
+    conflict_key: list[str] | None = Field(default=None, description="Columns naming the same case; rows sharing "
+                                           "them must share a label (default: columns.entity and "
+                                           "columns.event_time, when both are set).")
+    delay: Duration | None = Field(default=None, description="Time within which outcomes arrive (e.g. 10d): "
+                                   "older production rows without one are missing outcomes.")
+
+
+class LeakageSettings(Strict):
+    """What the leakage checks need beyond the features (see docs/labels-and-leakage.md)."""
+
+    ids: list[str] = Field(default_factory=list, description="More id-like columns to test for identifier "
+                           "leakage (columns.id, columns.entity and unique features always are).")
+    entity_overlap: bool = Field(default=True, description="false: the same entities must not appear in training "
+                                 "and production (the overlap is then judged, not only reported).")
+
+
 #: Sections a person may leave empty (`owners:` with everything commented out): they mean their defaults.
-EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds", "drift", "skew")
+EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds", "drift", "skew",
+                      "labels", "leakage")
 
 #: Sections reserved for later failure modes. Version 1 files may carry them as
 #: mappings; their content is validated by the mlaudit version that evaluates
 #: them, and until then the audit notes that they were not evaluated.
 RESERVED_SECTIONS = (
-    "labels",
-    "leakage",
     "outcomes",
     "human_review",
     "kill_switch",
@@ -336,8 +359,8 @@ class Contract(Strict):
     )
     drift: DriftSettings = Field(default_factory=DriftSettings, description="How drift is judged.")
     skew: SkewSettings = Field(default_factory=SkewSettings, description="Training-serving skew settings.")
-    labels: dict[str, Any] | None = Field(default=None, description="Reserved for label checks.")
-    leakage: dict[str, Any] | None = Field(default=None, description="Reserved for leakage checks.")
+    labels: LabelSettings = Field(default_factory=LabelSettings, description="Label checks settings.")
+    leakage: LeakageSettings = Field(default_factory=LeakageSettings, description="Leakage checks settings.")
     outcomes: dict[str, Any] | None = Field(default=None, description="Reserved for outcome and cost checks.")
     human_review: dict[str, Any] | None = Field(default=None, description="Reserved for human-review routing.")
     kill_switch: dict[str, Any] | None = Field(default=None, description="Reserved for kill-switch conditions.")
@@ -365,4 +388,7 @@ class Contract(Strict):
             refs.append((("features", name), name))
             if feature.available_at:
                 refs.append((("features", name, "available_at"), feature.available_at))
+        refs += [(("labels", "sources", i), col) for i, col in enumerate(self.labels.sources)]
+        refs += [(("labels", "conflict_key", i), col) for i, col in enumerate(self.labels.conflict_key or [])]
+        refs += [(("leakage", "ids", i), col) for i, col in enumerate(self.leakage.ids)]
         return refs

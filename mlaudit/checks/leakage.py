@@ -1,0 +1,562 @@
+"""Feature leakage: inputs that know the answer. A feature that alone nearly predicts the training
+label, whose power collapses in production, that was known only after the decision, an id that orders
+the labels, or training rows that reappear in production.
+
+Predictive power of one column for the label, by task and column kind (all
+computed over the whole snapshot in polars, then finished in numpy):
+- binary label, numeric or boolean column: ROC AUC from average ranks, oriented (max(AUC, 1 - AUC));
+- categorical column, or multiclass label: normalised mutual information I(X;Y) / H(Y), categories with
+  fewer than MIN_CATEGORY_ROWS rows pooled (so that rare values cannot "predict" by being rare);
+  numeric columns of multiclass models are cut at their deciles first;
+- regression label: |Spearman rank correlation| for numeric columns, the correlation ratio eta^2
+  (share of the label's variance between the column's categories, rare ones pooled) for categorical ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from mlaudit.checks import target
+from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, limit_text, pct, result, skipped
+from mlaudit.checks.labels import _naive_utc
+from mlaudit.checks.validation import missing_expr
+from mlaudit.contract.model import FeatureType, Task
+from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
+from mlaudit.stats import association
+
+FL, MB, DQ = FailureMode.feature_leakage, OwnerArea.model_behavior, OwnerArea.data_quality
+
+SINGLE = CheckSpec(
+    "leakage.single_feature", FL, MB,
+    "One model input alone nearly predicts the training label. Statistic by kind: oriented ROC AUC (binary "
+    "label, numeric input; warn 0.85, fail 0.9), normalised mutual information I(X;Y)/H(Y) (categorical input "
+    "or multiclass label; warn 0.5, fail 0.7), |Spearman| (regression, numeric; warn 0.85, fail 0.95) or "
+    "eta^2 (regression, categorical; warn 0.7, fail 0.9). Strong but legitimate inputs stay below these.",
+    statistic="predictive_power",
+)
+VANISHING = CheckSpec(
+    "leakage.vanishing", FL, MB,
+    "An input that is strong in training (oriented AUC >= 0.7, mutual information or eta^2 >= 0.2, "
+    "|Spearman| >= 0.5) loses its power in production (needs outcomes): the drop of the statistic above its "
+    "level and significant (AUC: Hanley-McNeil z-test at drift.alpha).",
+    statistic="power_drop", warn=0.1, fail=0.2,
+)
+IDENTIFIER = CheckSpec(
+    "leakage.identifier", FL, MB,
+    "An id-like column (columns.id, columns.entity, unique or near-unique text/integer columns, leakage.ids) "
+    "orders the training labels: oriented AUC (binary) or |Spearman| (regression) of its sort order, judged "
+    "when significant at drift.alpha. Ids assigned in an order that tracks the outcome leak it.",
+    statistic="id_order_power", warn=0.6, fail=0.7,
+)
+AVAILABLE_AT = CheckSpec(
+    "leakage.available_at", FL, DQ,
+    "Share of rows where a feature's available_at time (features.<f>.available_at) is after the prediction "
+    "time (columns.event_time): the value was not known when the decision was made.",
+    statistic="late_share", warn=0.0, fail=0.001,
+)
+AFTER_TRAINING = CheckSpec(
+    "leakage.after_training", FL, MB,
+    "Training rows dated (columns.event_time) after model.trained_at: the training snapshot holds data the "
+    "model could not have been trained on.",
+    statistic="late_share", warn=0.0, fail=0.001, per_feature=False,
+)
+LABELS_AFTER_TRAINING = CheckSpec(
+    "leakage.labels_after_training", FL, MB,
+    "Training labels that became known (columns.label_time) after model.trained_at: either the snapshot is "
+    "not what the model saw, or training used outcomes from the future.",
+    statistic="late_share", warn=0.0, fail=0.05, per_feature=False,
+)
+PERIOD_OVERLAP = CheckSpec(
+    "leakage.period_overlap", FL, MB,
+    "Production rows dated at or before the last training row: training and evaluation periods overlap, so "
+    "production metrics may be measured on what the model has seen.",
+    statistic="overlap_share", warn=0.0, fail=0.05, per_feature=False,
+)
+OVERLAP = CheckSpec(
+    "leakage.overlap", FL, MB,
+    "The same prediction ids, the same entities (judged only with leakage.entity_overlap: false) or "
+    "identical rows (inputs and label) in training and production, as a share of production rows "
+    "(64-bit hashes; a collision is about 1 in 10^19 per pair).",
+    statistic="overlap_share", warn=0.0, fail=0.01, per_feature=False,
+)
+SPECS = (SINGLE, VANISHING, IDENTIFIER, AVAILABLE_AT, AFTER_TRAINING, LABELS_AFTER_TRAINING, PERIOD_OVERLAP,
+         OVERLAP)
+
+MIN_ROWS = 100
+MIN_CATEGORY_ROWS = 30
+NEAR_UNIQUE = 0.95
+#: (warn, fail) per statistic of leakage.single_feature.
+POWER_LEVELS = {"auc": (0.85, 0.9), "nmi": (0.5, 0.7), "spearman": (0.85, 0.95), "eta2": (0.7, 0.9)}
+#: Training power from which leakage.vanishing judges a drop.
+STRONG = {"auc": 0.7, "nmi": 0.2, "spearman": 0.5, "eta2": 0.2}
+NAMES = {"auc": "AUC", "nmi": "normalised mutual information", "spearman": "|Spearman|", "eta2": "eta^2"}
+
+
+@dataclass(frozen=True)
+class Power:
+    """Predictive power of one column for the label on one snapshot."""
+
+    kind: str
+    value: float
+    n: int
+    auc: association.Auc | None = None
+
+
+def _kind(ctx: Context, name: str, dtype: pl.DataType) -> str | None:
+    """'numeric' or 'categorical' for a column, by its declared type when it is a feature."""
+    f = ctx.contract.features.get(name)
+    if f is not None and f.type in (FeatureType.category, FeatureType.string):
+        return "categorical"
+    if dtype == pl.Boolean or dtype.is_numeric():
+        return "numeric"
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return "categorical"
+    return None
+
+
+def _power_requests(ctx: Context, lab: target.Label, side: str, name: str, kind: str,
+                    ordered: bool = False, ties: bool = False) -> tuple[str, dict[str, pl.Expr]] | None:
+    """(statistic, requests) for the power of `name` on `side`; `ordered` ranks the column itself (ids);
+    `ties` adds the tie term of the AUC's p-value (a sort more per column)."""
+    schema = target.schema(ctx, side)
+    dtype, ldtype = schema[name], schema[lab.name]
+    f = ctx.contract.features.get(name)
+    missing = missing_expr(name, dtype, f.sentinel if f else None)
+    if ordered:
+        x = pl.col(name).rank("average").cast(pl.Float64)
+    elif kind == "numeric":
+        x = pl.col(name).cast(pl.Float64)
+        missing = missing | ~x.is_finite().fill_null(False)
+    else:
+        x = pl.col(name).cast(pl.String)
+    if lab.task is Task.binary_classification:
+        y = target.positive(lab.name, ldtype, lab.positive)
+        if y is None:
+            return None
+        if kind == "numeric" or ordered:
+            valid = y.is_not_null() & ~missing
+            xv = pl.when(valid).then(x)
+            out = {"rs": xv.rank("average").filter(valid & y).sum(), "n1": (valid & y).sum(),
+                   "n0": (valid & ~y).sum()}
+            if ties:  # only the p-value needs them: sum of t^3 over runs of equal sorted values (minus n later)
+                out["cubes"] = x.filter(valid).sort().rle().struct.field("len").cast(pl.Float64).pow(3).sum()
+            return "auc", out
+        return "nmi", _joint(x, missing, y.cast(pl.String), y.is_not_null())
+    if lab.task is Task.multiclass_classification:
+        ytext = pl.col(lab.name).cast(pl.String)
+        if kind == "numeric" or ordered:
+            valid = ~missing & ytext.is_not_null()
+            decile = ((pl.when(valid).then(x).rank("average") - 1) / valid.sum() * 10).floor().cast(pl.String)
+            return "nmi", _joint(decile, ~valid, ytext, ytext.is_not_null())
+        return "nmi", _joint(x, missing, ytext, ytext.is_not_null())
+    if not ldtype.is_numeric():
+        return None
+    yv = pl.col(lab.name).cast(pl.Float64)
+    ok = yv.is_finite().fill_null(False)
+    if kind == "numeric" or ordered:
+        valid = ok & ~missing
+        return "spearman", {"rho": pl.corr(x.filter(valid), yv.filter(valid), method="spearman"), "n": valid.sum()}
+    key = pl.when(missing).then(pl.lit("\x00missing")).otherwise(x)
+    key = pl.when(pl.len().over(key) < MIN_CATEGORY_ROWS).then(pl.lit("\x00other")).otherwise(key)  # as for NMI
+    ym = pl.when(ok).then(yv)
+    return "eta2", {"ssb": pl.when(ok).then((ym.mean().over(key) - ym.mean()) ** 2).sum(),
+                    "sst": ((ym - ym.mean()) ** 2).sum(), "n": ok.sum()}
+
+
+def _joint(x: pl.Expr, missing: pl.Expr, y: pl.Expr, labelled: pl.Expr) -> dict[str, pl.Expr]:
+    """Joint counts of (column value, label) over labelled rows; missing values are a category."""
+    key = pl.when(missing).then(pl.lit("\x00missing")).otherwise(x)
+    pairs = pl.struct(key.alias("x"), y.alias("y")).filter(labelled)
+    return {"joint": pairs.value_counts(name="n").implode()}
+
+
+def _power(stat: str, v: Mapping[str, Any], prefix: str) -> Power | None:
+    """The finished statistic, or None when it cannot be judged (too few rows, one class)."""
+    if stat == "auc":
+        n1, n0 = int(v[prefix + "n1"] or 0), int(v[prefix + "n0"] or 0)
+        if min(n1, n0) < 1 or n1 + n0 < MIN_ROWS:
+            return None
+        ties = float(v[prefix + "cubes"] or 0.0) - (n1 + n0) if prefix + "cubes" in v else 0.0
+        auc = association.auc_from_rank_sum(float(v[prefix + "rs"] or 0.0), n1, n0, ties)
+        return Power("auc", auc.oriented, n1 + n0, auc)
+    if stat == "nmi":
+        rows = [(r["x"], r["y"], int(r["n"])) for r in target.struct_counts(v[prefix + "joint"])]
+        totals: dict[Any, int] = {}
+        for x, _, k in rows:
+            totals[x] = totals.get(x, 0) + k
+        pooled: dict[tuple[Any, Any], int] = {}
+        for x, y, k in rows:
+            key = (x if totals[x] >= MIN_CATEGORY_ROWS else "\x00other", y)
+            pooled[key] = pooled.get(key, 0) + k
+        n = sum(pooled.values())
+        ys = sorted({y for _, y in pooled}, key=str)
+        if n < MIN_ROWS or len(ys) < 2:
+            return None
+        xs = sorted({x for x, _ in pooled}, key=str)
+        table = np.zeros((len(xs), len(ys)))
+        for (x, y), k in pooled.items():
+            table[xs.index(x), ys.index(y)] = k
+        return Power("nmi", association.mutual_information(table).uncertainty, n)
+    if stat == "spearman":
+        n, rho = int(v[prefix + "n"] or 0), v[prefix + "rho"]
+        if n < MIN_ROWS or rho is None or not math.isfinite(rho):
+            return None
+        return Power("spearman", abs(float(rho)), n)
+    n, ssb, sst = int(v[prefix + "n"] or 0), v[prefix + "ssb"], v[prefix + "sst"]
+    if n < MIN_ROWS or not sst:
+        return None
+    return Power("eta2", float(ssb) / float(sst), n)
+
+
+def _shown(p: Power) -> str:
+    if p.auc is not None:
+        return f"AUC {p.auc.auc:.3f}"
+    return f"{NAMES[p.kind]} {p.value:.3f}"
+
+
+def _candidates(ctx: Context, side: str) -> list[tuple[str, str]]:
+    """(input, kind) pairs on `side` with a usable kind."""
+    schema = target.schema(ctx, side)
+    out = []
+    for name in target.inputs(ctx, side):
+        kind = _kind(ctx, name, schema[name])
+        if kind is not None:
+            out.append((name, kind))
+    return out
+
+
+def plan_single(ctx: Context) -> list[Planned]:
+    lab = target.label(ctx)
+    if lab is None or "reference" not in lab.sides:
+        return [skipped(SINGLE, ctx, "needs columns.label in the training snapshot")]
+    out = []
+    for name, kind in _candidates(ctx, "reference"):
+        got = _power_requests(ctx, lab, "reference", name, kind)
+        if got is None:
+            out.append(skipped(SINGLE, ctx, f"label '{lab.name}' is text: set model.positive_class", name))
+            continue
+        stat, requests = got
+        levels = ctx.levels(SINGLE, name, defaults=POWER_LEVELS[stat])
+        if not levels.enabled:
+            continue
+
+        def finish(v: Mapping[str, Any], name: str = name, stat: str = stat, levels: Levels = levels) -> CheckResult:
+            power = _power(stat, v, "reference:")
+            if power is None:
+                return result(SINGLE, ctx, Status.skipped, f"'{name}': fewer than {MIN_ROWS} labelled training rows "
+                              "with a value, or one class only", column=name, levels=levels)
+            status = levels.grade(power.value)
+            verdict = ("alone nearly predicts the training label: a leak (a value set after the outcome, or the "
+                       "outcome in disguise)?" if status is not Status.passed else "does not alone predict the label")
+            msg = f"'{name}': {_shown(power)} over {power.n:,} training rows; {verdict}; {_limits(levels)}"
+            return result(SINGLE, ctx, status, msg, column=name, value=power.value, levels=levels, total=power.n,
+                          measure=stat, auc=power.auc.auc if power.auc else None)
+
+        out.append(Planned(column=name, reference_requests=requests, finish=finish))
+    return out or [skipped(SINGLE, ctx, "no declared model input in the training snapshot")]
+
+
+def _limits(levels: Levels) -> str:
+    parts = [f"fail above {levels.fail:g}" if levels.fail is not None else "",
+             f"warn above {levels.warn:g}" if levels.warn is not None else ""]
+    return ", ".join(p for p in parts if p) or "no limit"
+
+
+def plan_vanishing(ctx: Context) -> list[Planned]:
+    lab = target.label(ctx)
+    levels_default = ctx.levels(VANISHING)
+    if not levels_default.enabled:
+        return []
+    if lab is None or lab.sides != ("reference", "current"):
+        return [skipped(VANISHING, ctx, "needs the label in training and production (pass --outcomes)")]
+    out = []
+    current = dict(_candidates(ctx, "current"))
+    alpha = ctx.contract.drift.alpha
+    for name, kind in _candidates(ctx, "reference"):
+        if current.get(name) != kind:
+            continue
+        ref_req = _power_requests(ctx, lab, "reference", name, kind)
+        cur_req = _power_requests(ctx, lab, "current", name, kind)
+        if ref_req is None or cur_req is None:
+            continue
+        levels = ctx.levels(VANISHING, name)
+        if not levels.enabled:
+            continue
+        stat = ref_req[0]
+
+        def finish(v: Mapping[str, Any], name: str = name, stat: str = stat, levels: Levels = levels) -> CheckResult:
+            before, after = _power(stat, v, "reference:"), _power(stat, v, "")
+            if before is None or after is None:
+                return result(VANISHING, ctx, Status.skipped, f"'{name}': fewer than {MIN_ROWS} labelled rows with "
+                              "a value on a side, or one class only", column=name, levels=levels)
+            if before.value < STRONG[stat]:
+                return result(VANISHING, ctx, Status.passed, f"'{name}': not a strong predictor in training "
+                              f"({_shown(before)}); nothing to lose", column=name, value=0.0, levels=levels,
+                              measure=stat, reference_power=before.value, current_power=after.value)
+            now = after.value
+            p_value = None
+            if before.auc is not None and after.auc is not None:
+                aligned = after.auc.auc if before.auc.auc >= 0.5 else 1 - after.auc.auc  # same direction as training
+                now = aligned
+                p_value = association.auc_drop_p_value(before.auc, aligned, after.auc.n_pos, after.auc.n_neg)
+            drop = before.value - now
+            graded = levels.grade(drop)
+            status = graded if p_value is None or p_value < alpha else Status.passed
+            sig = f" (p={p_value:.3g})" if p_value is not None else ""
+            verdict = ("a leak that production does not have?" if status is not Status.passed
+                       else "holds in production")
+            msg = (f"'{name}': {NAMES[stat]} {before.value:.3f} in training, {now:.3f} in production{sig}: "
+                   f"{verdict}; drop {_limits(levels)}")
+            return result(VANISHING, ctx, status, msg, column=name, value=drop, levels=levels, measure=stat,
+                          reference_power=before.value, current_power=now, p_value=p_value,
+                          reference_rows=before.n, current_rows=after.n)
+
+        out.append(Planned(column=name, reference_requests=ref_req[1], requests=cur_req[1], finish=finish))
+    return out or [skipped(VANISHING, ctx, "no model input in both snapshots")]
+
+
+def plan_identifier(ctx: Context) -> list[Planned]:
+    lab = target.label(ctx)
+    if lab is None or "reference" not in lab.sides:
+        return [skipped(IDENTIFIER, ctx, "needs columns.label in the training snapshot")]
+    if lab.task is Task.multiclass_classification:
+        return [skipped(IDENTIFIER, ctx, "computed for binary and regression models")]
+    schema = ctx.reference_schema
+    declared = [c for c in target.id_columns(ctx) if c in schema]
+    roles = {getattr(ctx.contract.columns, r) for r in target.NON_INPUT_ROLES} - {ctx.contract.columns.id,
+                                                                               ctx.contract.columns.entity}
+    undeclared = [c for c, t in schema.items() if c not in declared and c not in roles
+                  and c not in ctx.partition_columns and (t == pl.String or t.is_integer())
+                  and not (c in ctx.contract.features and ctx.contract.features[c].type in
+                           (FeatureType.category, FeatureType.bool, FeatureType.float))]
+    alpha = ctx.contract.drift.alpha
+    out = []
+    for name in declared + undeclared:
+        got = _power_requests(ctx, lab, "reference", name, "numeric", ordered=True, ties=True)
+        if got is None:
+            continue
+        stat, requests = got
+        levels = ctx.levels(IDENTIFIER, name)
+        if not levels.enabled:
+            continue
+        requests = {**requests, "distinct": pl.col(name).n_unique(), "rows": pl.len()}
+        is_declared = name in declared
+
+        def finish(v: Mapping[str, Any], name: str = name, stat: str = stat, levels: Levels = levels,
+                   is_declared: bool = is_declared) -> CheckResult | list[CheckResult]:
+            rows, distinct = int(v["reference:rows"]), int(v["reference:distinct"] or 0)
+            if not is_declared and (rows == 0 or distinct / rows < NEAR_UNIQUE):
+                return []  # not id-like: nothing to say
+            power = _power(stat, v, "reference:")
+            if power is None:
+                return result(IDENTIFIER, ctx, Status.skipped, f"'{name}': fewer than {MIN_ROWS} labelled training "
+                              "rows, or one class only", column=name, levels=levels)
+            p_value = power.auc.p_value if power.auc is not None else None
+            graded = levels.grade(power.value)
+            status = graded if p_value is None or p_value < alpha else Status.passed
+            why = "declared id" if is_declared else f"near-unique ({pct(distinct / rows)} distinct)"
+            verdict = ("its sort order predicts the label: ids assigned in an order that tracks the outcome"
+                       if status is not Status.passed else "its order says nothing about the label")
+            sig = f", p={p_value:.3g}" if p_value is not None else ""
+            msg = f"'{name}' ({why}): {_shown(power)} of its sort order{sig}; {verdict}; {_limits(levels)}"
+            return result(IDENTIFIER, ctx, status, msg, column=name, value=power.value, levels=levels,
+                          total=power.n, p_value=p_value, measure=stat, declared=is_declared,
+                          distinct_share=distinct / rows if rows else None)
+
+        out.append(Planned(column=name, reference_requests=requests, finish=finish))
+    return out or [skipped(IDENTIFIER, ctx, "no id-like column in the training snapshot")]
+
+
+def _is_time(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.Datetime) or dtype == pl.Date
+
+
+def plan_available_at(ctx: Context) -> list[Planned]:
+    c = ctx.contract
+    et = c.columns.event_time
+    declared = {n: f.available_at for n, f in c.features.items() if f.available_at}
+    if not declared:
+        return [skipped(AVAILABLE_AT, ctx, "no feature declares available_at")]
+    if not et:
+        return [skipped(AVAILABLE_AT, ctx, "needs columns.event_time (the prediction time)")]
+    out = []
+    for name, col in declared.items():
+        levels = ctx.levels(AVAILABLE_AT, name)
+        if not levels.enabled:
+            continue
+        for side, prefix in target.SIDES.items():
+            schema = target.schema(ctx, side)
+            if col not in schema or et not in schema or not (_is_time(schema[col]) and _is_time(schema[et])):
+                continue
+            known, decided = _naive_utc(col, schema[col]), _naive_utc(et, schema[et])
+            late = (known > decided).fill_null(False)
+            id_col = c.columns.id
+            example = pl.col(id_col) if id_col and id_col in schema else pl.int_range(pl.len())
+            requests = {"late": late.sum(), "timed": (known.is_not_null() & decided.is_not_null()).sum(),
+                        "worst": (known - decided).dt.total_seconds().max(),
+                        "examples": example.filter(late).head(5).implode()}
+            where = target.SIDE_NAMES[side]
+
+            def finish(v: Mapping[str, Any], name: str = name, col: str = col, prefix: str = prefix,
+                       where: str = where, side: str = side, levels: Levels = levels) -> CheckResult:
+                late_n, n = int(v[prefix + "late"]), int(v[prefix + "timed"])
+                if n == 0:
+                    return result(AVAILABLE_AT, ctx, Status.skipped, f"{where}: '{name}': no row has both "
+                                  f"'{col}' and '{et}'", column=name, levels=levels, snapshot=side)
+                value = late_n / n
+                status = levels.grade(value)
+                worst = v[prefix + "worst"]
+                tail = f"; up to {worst / 3600:,.1f} h after the decision" if late_n and worst else ""
+                msg = (f"{where}: '{name}' was known ('{col}') after the prediction time in {late_n:,} of {n:,} "
+                       f"rows ({pct(value)}){tail}; {limit_text(levels)}")
+                return result(AVAILABLE_AT, ctx, status, msg, column=name, value=value, levels=levels,
+                              count=late_n, total=n, examples=v[prefix + "examples"] or (), snapshot=side)
+
+            reqs = {"requests": requests} if side == "current" else {"reference_requests": requests}
+            out.append(Planned(column=name, finish=finish, **reqs))  # type: ignore[arg-type]
+    return out or [skipped(AVAILABLE_AT, ctx, "the available_at and event time columns are not timestamps in "
+                                              "either snapshot")]
+
+
+def _trained_end(ctx: Context) -> Any:
+    """The first moment after model.trained_at (a date): rows at or after it are after training."""
+    import datetime as dt
+
+    day = ctx.contract.model.trained_at
+    return None if day is None else dt.datetime(day.year, day.month, day.day) + dt.timedelta(days=1)
+
+
+def _after_training(ctx: Context, spec: CheckSpec, col: str | None, what: str) -> list[Planned]:
+    levels = ctx.levels(spec)
+    if not levels.enabled:
+        return []
+    end = _trained_end(ctx)
+    if end is None:
+        return [skipped(spec, ctx, "needs model.trained_at")]
+    if not col or col not in ctx.reference_schema or not _is_time(ctx.reference_schema[col]):
+        return [skipped(spec, ctx, f"needs a timestamp column for {what} in the training snapshot")]
+    t = _naive_utc(col, ctx.reference_schema[col])
+    late = (t >= pl.lit(end)).fill_null(False)
+    requests = {"late": late.sum(), "timed": t.is_not_null().sum(), "last": t.max()}
+
+    def finish(v: Mapping[str, Any]) -> CheckResult:
+        late_n, n, last = int(v["reference:late"]), int(v["reference:timed"]), v["reference:last"]
+        if n == 0:
+            return result(spec, ctx, Status.skipped, f"'{col}' is empty in training", column=col, levels=levels)
+        value = late_n / n
+        status = levels.grade(value)
+        msg = (f"{late_n:,} of {n:,} training rows ({pct(value)}) have {what} after model.trained_at "
+               f"({ctx.contract.model.trained_at}); the latest is {last}; {limit_text(levels)}")
+        return result(spec, ctx, status, msg, column=col, value=value, levels=levels, count=late_n, total=n,
+                      latest=str(last))
+
+    return [Planned(column=col, reference_requests=requests, finish=finish)]
+
+
+def plan_after_training(ctx: Context) -> list[Planned]:
+    return _after_training(ctx, AFTER_TRAINING, ctx.contract.columns.event_time, "an event time")
+
+
+def plan_labels_after_training(ctx: Context) -> list[Planned]:
+    return _after_training(ctx, LABELS_AFTER_TRAINING, ctx.contract.columns.label_time, "a label time")
+
+
+def plan_period_overlap(ctx: Context) -> list[Planned]:
+    levels = ctx.levels(PERIOD_OVERLAP)
+    et = ctx.contract.columns.event_time
+    if not levels.enabled:
+        return []
+    if ctx.same_data:
+        return [skipped(PERIOD_OVERLAP, ctx, "reference and current are the same files: no periods to compare")]
+    if not et or not all(et in s and _is_time(s[et]) for s in (ctx.reference_schema, ctx.current_schema)):
+        return [skipped(PERIOD_OVERLAP, ctx, "needs columns.event_time as a timestamp in both snapshots")]
+    ref_t, cur_t = _naive_utc(et, ctx.reference_schema[et]), _naive_utc(et, ctx.current_schema[et])
+    requests = {"times": cur_t.drop_nulls().sort().implode()}
+    # the comparison needs the training maximum first: ask for the sorted production times (8 bytes a row)
+    reference_requests = {"last": ref_t.max()}
+
+    def finish(v: Mapping[str, Any]) -> CheckResult:
+        last = v["reference:last"]
+        times = v["times"]
+        n = len(times) if times is not None else 0
+        if last is None or n == 0:
+            return result(PERIOD_OVERLAP, ctx, Status.skipped, "no event time on a side", column=et, levels=levels)
+        arr = np.asarray(pl.Series(times).cast(pl.Int64).to_numpy())
+        stamp = pl.Series([last]).cast(pl.Datetime("us")).cast(pl.Int64)[0]
+        inside = int(np.searchsorted(arr, stamp, side="right"))
+        value = inside / n
+        status = levels.grade(value)
+        msg = (f"{inside:,} of {n:,} production rows ({pct(value)}) are dated at or before the last training row "
+               f"({last}): " + ("training and evaluation periods overlap" if inside else "the periods do not overlap")
+               + f"; {limit_text(levels)}")
+        return result(PERIOD_OVERLAP, ctx, status, msg, column=et, value=value, levels=levels, count=inside,
+                      total=n, training_end=str(last))
+
+    return [Planned(column=et, requests=requests, reference_requests=reference_requests, finish=finish)]
+
+
+def _hashes(cols: list[str], unique: bool) -> pl.Expr:
+    h = target.row_hash(cols)
+    if len(cols) == 1:
+        h = h.filter(pl.col(cols[0]).is_not_null())
+    return (h.unique() if unique else h).sort().implode()
+
+
+def plan_overlap(ctx: Context) -> list[Planned]:
+    levels = ctx.levels(OVERLAP)
+    if not levels.enabled:
+        return []
+    if ctx.same_data:
+        return [skipped(OVERLAP, ctx, "reference and current are the same files: no rows to compare")]
+    c = ctx.contract
+    items: list[tuple[str, list[str], str | None, bool]] = []
+    for role, col in (("prediction ids", c.columns.id), ("entities", c.columns.entity)):
+        if col and col in ctx.reference_schema and col in ctx.current_schema \
+                and ctx.reference_schema[col] == ctx.current_schema[col]:
+            judged = role == "prediction ids" or not c.leakage.entity_overlap
+            items.append((role, [col], col, judged))
+    lab = target.label(ctx)
+    shared = [n for n in target.inputs(ctx, "reference") if n in ctx.current_schema
+              and ctx.reference_schema[n] == ctx.current_schema[n]]
+    if lab is not None and lab.sides == ("reference", "current") and shared \
+            and ctx.reference_schema[lab.name] == ctx.current_schema[lab.name]:
+        items.append(("identical rows (inputs and label)", [*shared, lab.name], None, True))
+    if not items:
+        return [skipped(OVERLAP, ctx, "needs columns.id or columns.entity (same type in both snapshots), or the "
+                                      "label in both (pass --outcomes) to compare rows")]
+    out = []
+    for what, cols, column, judged in items:
+        item_levels = levels if judged else Levels(None, None, levels.severity)
+
+        def finish(v: Mapping[str, Any], what: str = what, column: str | None = column, judged: bool = judged,
+                   item_levels: Levels = item_levels) -> CheckResult:
+            ref = np.asarray(v["reference:h"] if v["reference:h"] is not None else [], dtype=np.uint64)
+            cur = np.asarray(v["h"] if v["h"] is not None else [], dtype=np.uint64)
+            if cur.size == 0:
+                return result(OVERLAP, ctx, Status.skipped, f"{what}: no production values", column=column,
+                              levels=item_levels)
+            shared_rows = int(np.isin(cur, ref, assume_unique=False).sum())
+            value = shared_rows / cur.size
+            status = item_levels.grade(value)
+            note = "" if judged else " (expected: the same entities come back; set leakage.entity_overlap: false " \
+                                     "to judge it)"
+            msg = (f"{what}: {shared_rows:,} of {cur.size:,} production rows ({pct(value)}) also appear in "
+                   f"training{note}" + (f"; {limit_text(item_levels)}" if judged else ""))
+            return result(OVERLAP, ctx, status, msg, column=column, value=value, levels=item_levels,
+                          count=shared_rows, total=int(cur.size), compared=what, judged=judged)
+
+        out.append(Planned(column=column, requests={"h": _hashes(cols, unique=False)},
+                           reference_requests={"h": _hashes(cols, unique=True)}, finish=finish))
+    return out
+
+
+PLANNERS = {SINGLE.id: plan_single, VANISHING.id: plan_vanishing, IDENTIFIER.id: plan_identifier,
+            AVAILABLE_AT.id: plan_available_at, AFTER_TRAINING.id: plan_after_training,
+            LABELS_AFTER_TRAINING.id: plan_labels_after_training, PERIOD_OVERLAP.id: plan_period_overlap,
+            OVERLAP.id: plan_overlap}
