@@ -11,19 +11,20 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 from mlaudit import __version__, snapshots
-from mlaudit.checks.base import OFFLINE_SUFFIX, ROW_INDEX, Context, Pairing, Part, Planned
+from mlaudit import engine as engines
+from mlaudit.checks.base import OFFLINE_SUFFIX, ROW_INDEX, Context, Pairing, Planned
 from mlaudit.checks.chunks import chunking, validate_chunk
 from mlaudit.checks.registry import REGISTRY
 from mlaudit.contract.compat import problems_against
 from mlaudit.contract.loader import LoadedContract, load_contract
 from mlaudit.contract.model import RESERVED_SECTIONS
+from mlaudit.engine import Engine, LocalEngine
 from mlaudit.errors import ContractError, DataError, UsageError
 from mlaudit.results import AuditResult, CheckResult, FailOn
 
@@ -46,71 +47,8 @@ def _load(source: ContractSource) -> LoadedContract:
 #: reads the files in batches, so memory follows the batch size rather than the row count.
 STREAMING_ROWS = 2_000_000
 
-#: Memory the large per-column arrays of one batch may take (sorted columns of both snapshots).
-BATCH_BYTES = 256 * 2**20
-
-
-def _run(frames: list[pl.LazyFrame], streaming: bool = False) -> list[pl.DataFrame]:
-    """collect_all, with polars' errors (and panics on corrupt pages) as DataError."""
-    try:
-        if streaming:
-            return pl.collect_all(frames, engine="streaming")
-        return pl.collect_all(frames)
-    except pl.exceptions.PolarsError as exc:
-        reason = str(exc).splitlines()[0]
-        if "validation" in reason and "join" in reason:
-            raise DataError("outcomes: the id column is repeated; each prediction may have one outcome") from None
-        raise DataError(f"snapshots could not be read or computed ({reason})") from None
-    except BaseException as exc:  # a panic inside polars (corrupt pages) is a BaseException
-        if type(exc).__name__ != "PanicException":
-            raise
-        reason = str(exc).splitlines()[0] if str(exc) else "corrupt data"
-        raise DataError(f"a snapshot file could not be decoded ({reason}); re-export it") from None
-
-
-def _batches(parts: list[tuple[int, Part]], rows: int | None) -> list[list[tuple[int, Part]]]:
-    """Group parts so that one batch materialises at most BATCH_BYTES of row-length arrays."""
-    per_array = 8 * (rows or 1_000_000)
-    budget = max(1, BATCH_BYTES // per_array)
-    out: list[list[tuple[int, Part]]] = []
-    load = budget
-    for item in parts:
-        weight = max(1, item[1].weight)
-        if load + weight > budget and (not out or out[-1]):
-            out.append([])
-            load = 0
-        out[-1].append(item)
-        load += weight
-    return [b for b in out if b]
-
-
-def _reduce_parts(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], rows: int | None,
-                  streaming: bool) -> list[list[Any]]:
-    """Evaluate every part in memory-bounded batches and reduce each as soon as its batch is in."""
-    reduced: list[list[Any]] = [[None] * len(p.parts) for p in planned]
-    flat = [(i, part) for i, p in enumerate(planned) for part in p.parts]
-    index = {id(part): j for i, p in enumerate(planned) for j, part in enumerate(p.parts)}
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy releases the GIL
-        for batch in _batches(flat, rows):
-            jobs: list[tuple[str, pl.LazyFrame]] = []
-            for side, source in (("reference:", ref), ("", cur)):
-                exprs = [e.alias(f"{b}\x1f{k}") for b, (_, part) in enumerate(batch)
-                         for k, e in (part.reference_requests if side else part.requests).items()]
-                if exprs:
-                    jobs.append((side, source.select(exprs)))
-            values: list[dict[str, Any]] = [{} for _ in batch]
-            for (side, _), result_frame in zip(jobs, _run([f for _, f in jobs], streaming), strict=True):
-                for key in result_frame.columns:
-                    b, name = key.split("\x1f", 1)
-                    values[int(b)][side + name] = _value(result_frame.get_column(key))
-            results = list(pool.map(lambda pv: pv[0][1].reduce(pv[1]), zip(batch, values, strict=True)))
-            for (i, part), res in zip(batch, results, strict=True):
-                reduced[i][index[id(part)]] = res
-    return reduced
-
-
 def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], streaming: bool,
-             paired: pl.LazyFrame | None = None) -> list[dict[str, Any]]:
+             paired: pl.LazyFrame | None = None, runner: Engine | None = None) -> list[dict[str, Any]]:
     """Evaluate every request of every planned item: one select per snapshot (and per row sampling step),
     all run together so polars can share the reading."""
     values: list[dict[str, Any]] = [{} for _ in planned]
@@ -146,36 +84,16 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
         if step:
             frame = frame.with_row_index(ROW_INDEX).gather_every(step)
         queries.append(frame.select(exprs))
-    # one query at a time: polars parallelises inside a query, and reading both snapshots at once doubles
-    # the peak memory for little speed on two cores
-    results = [_run([q], streaming)[0] for q in queries]
+    results = (runner or LocalEngine()).collect(queries, streaming)
     for (side, _, _), result_frame in zip(jobs, results, strict=True):
         for key in result_frame.columns:
             index, name = key.split("\x1f", 1)
-            values[int(index)][side + name] = _value(result_frame.get_column(key))
+            values[int(index)][side + name] = engines.value(result_frame.get_column(key))
     for side, alias, source in copies:
         index, name = alias.split("\x1f", 1)
         src_index, src_name = source.split("\x1f", 1)
         values[int(index)][side + name] = values[int(src_index)][side + src_name]
     return values
-
-
-#: Lists longer than this with a numeric inner type reach checks as numpy arrays, not Python lists:
-#: converting a million floats to Python objects costs more time and memory than the statistics.
-ARRAY_THRESHOLD = 10_000
-
-
-def _value(column: pl.Series) -> Any:
-    """The single value of a one-row result column, as checks expect it."""
-    if isinstance(column.dtype, pl.List):
-        inner = column.explode() if column.len() else column
-        if inner.len() > ARRAY_THRESHOLD and inner.dtype.is_numeric():
-            return inner.to_numpy()
-        if inner.len() > ARRAY_THRESHOLD and (inner.dtype in (pl.String, pl.Categorical, pl.Date)
-                                              or isinstance(inner.dtype, pl.Datetime)):
-            return inner  # long lists of strings or times stay a polars Series: Python objects would cost ~10x
-        return inner.to_list() if column[0] is not None else None
-    return column[0]
 
 
 def _pairing(loaded: LoadedContract, cur: snapshots.Snapshot, off: snapshots.Snapshot
@@ -236,6 +154,8 @@ def audit(
     as_of: dt.datetime | str | None = None,
     chunk: str | None = None,
     streaming: bool | None = None,
+    engine: str | Engine | None = None,
+    scheduler: str | None = None,
     clock: Clock | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> AuditResult:
@@ -245,7 +165,8 @@ def audit(
     audit cannot run. `as_of` is the moment freshness is judged at (default now);
     `chunk` ('1d', '1w', '1mo' or a row count) splits the current snapshot for
     over-time statistics (default: the contract's drift.chunk). `streaming` uses polars' streaming
-    engine (default: above STREAMING_ROWS rows).
+    engine (default: above STREAMING_ROWS rows). `engine` 'dask' runs the queries on a Dask cluster
+    (`scheduler` address; none: worker processes on this machine), with the same results.
     """
     clock = clock or Clock()
     say = progress or (lambda _msg: None)
@@ -312,9 +233,16 @@ def audit(
     rows = max((n for n in (ref.rows, cur.rows) if n is not None), default=None)
     if streaming is None:
         streaming = rows is not None and rows > STREAMING_ROWS
-    values = _collect(ref.frame, cur.frame, planned, streaming, paired)
-    for v, reduced in zip(values, _reduce_parts(ref.frame, cur.frame, planned, rows, streaming), strict=True):
-        v["parts"] = reduced
+    runner, owned = engines.make(engine, scheduler)
+    try:
+        values = _collect(ref.frame, cur.frame, planned, streaming, paired, runner)
+        flat = [part for p in planned for part in p.parts]
+        reduced = iter(runner.reduce_parts(ref.frame, cur.frame, flat, rows, streaming))
+        for v, p in zip(values, planned, strict=True):
+            v["parts"] = [next(reduced) for _ in p.parts]
+    finally:
+        if owned:
+            runner.close()
     timings["compute"] = clock.timer() - t
 
     say("judging")

@@ -12,6 +12,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -21,6 +22,13 @@ from rich.console import Console
 from mlaudit import __version__
 from mlaudit.errors import MlauditError, UsageError
 from mlaudit.results import ExitCode, FailOn
+
+
+class Engine(str, Enum):
+    """Values of --engine."""
+
+    local = "local"
+    dask = "dask"
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 passed; 1 the gate failed (see --fail-on; a check that could not be evaluated "
@@ -147,6 +155,12 @@ def audit(
         "memory stays bounded for data bigger than memory.")] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Judge freshness as of this ISO time instead of now (reproducible runs).")] = None,
+    engine: Annotated[Engine, typer.Option(
+        "--engine", help="Where the queries run: local, or dask (a Dask cluster; needs mlaudit[dask]).",
+        case_sensitive=False)] = Engine.local,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (tcp://host:8786) for --engine dask; without it, worker "
+        "processes on this machine.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No report on stdout, no progress.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also list skipped checks and timings.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
@@ -167,10 +181,12 @@ def audit(
             with err.status("auditing") as status:
                 result = api.audit(contract, reference, current, outcomes, offline, only=only or (),
                                    skip=skip or (), fail_on=fail_on, as_of=when, chunk=chunk,
-                                   streaming=streaming, progress=lambda msg: status.update(msg))
+                                   streaming=streaming, engine=engine.value, scheduler=scheduler,
+                                   progress=lambda msg: status.update(msg))
         else:
             result = api.audit(contract, reference, current, outcomes, offline, only=only or (), skip=skip or (),
-                               fail_on=fail_on, as_of=when, chunk=chunk, streaming=streaming)
+                               fail_on=fail_on, as_of=when, chunk=chunk, streaming=streaming,
+                               engine=engine.value, scheduler=scheduler)
         if json_path is not None:
             _write_atomic(json_path, json_report.render(result))
         if markdown_path is not None:

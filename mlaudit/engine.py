@@ -1,0 +1,216 @@
+"""Where polars queries run: on this machine (the default) or on a Dask cluster (`--engine dask`).
+
+The audit plans the same queries either way; an engine only decides where
+they are collected and where the large per-column arrays (sorted columns for
+exact two-sample statistics) are reduced to small summaries. On a cluster
+each such column job runs on a worker, which reads only that column of both
+snapshots, so no machine ever holds more than one column pair at a time and
+only summaries travel back. Results are the same numbers as the local
+engine's: the same polars code runs, only elsewhere.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import polars as pl
+
+from mlaudit.checks.base import Part
+from mlaudit.errors import DataError, UsageError
+
+#: Memory the large per-column arrays of one batch may take (sorted columns of both snapshots).
+BATCH_BYTES = 256 * 2**20
+
+#: Lists longer than this with a numeric inner type reach checks as numpy arrays, not Python lists:
+#: converting a million floats to Python objects costs more time and memory than the statistics.
+ARRAY_THRESHOLD = 10_000
+
+
+def run(frames: list[pl.LazyFrame], streaming: bool = False) -> list[pl.DataFrame]:
+    """collect_all, with polars' errors (and panics on corrupt pages) as DataError."""
+    try:
+        if streaming:
+            return pl.collect_all(frames, engine="streaming")
+        return pl.collect_all(frames)
+    except pl.exceptions.PolarsError as exc:
+        reason = str(exc).splitlines()[0]
+        if "validation" in reason and "join" in reason:
+            raise DataError("outcomes: the id column is repeated; each prediction may have one outcome") from None
+        raise DataError(f"snapshots could not be read or computed ({reason})") from None
+    except BaseException as exc:  # a panic inside polars (corrupt pages) is a BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else "corrupt data"
+        raise DataError(f"a snapshot file could not be decoded ({reason}); re-export it") from None
+
+
+def value(column: pl.Series) -> Any:
+    """The single value of a one-row result column, as checks expect it."""
+    if isinstance(column.dtype, pl.List):
+        inner = column.explode() if column.len() else column
+        if inner.len() > ARRAY_THRESHOLD and inner.dtype.is_numeric():
+            return inner.to_numpy()
+        if inner.len() > ARRAY_THRESHOLD and (inner.dtype in (pl.String, pl.Categorical, pl.Date)
+                                              or isinstance(inner.dtype, pl.Datetime)):
+            return inner  # long lists of strings or times stay a polars Series: Python objects would cost ~10x
+        return inner.to_list() if column[0] is not None else None
+    return column[0]
+
+
+def batches(parts: list[Part], rows: int | None) -> list[list[int]]:
+    """Indexes of parts grouped so that one batch materialises at most BATCH_BYTES of row-length arrays."""
+    per_array = 8 * (rows or 1_000_000)
+    budget = max(1, BATCH_BYTES // per_array)
+    out: list[list[int]] = []
+    load = budget
+    for i, part in enumerate(parts):
+        weight = max(1, part.weight)
+        if load + weight > budget and (not out or out[-1]):
+            out.append([])
+            load = 0
+        out[-1].append(i)
+        load += weight
+    return [b for b in out if b]
+
+
+def _part_queries(ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Sequence[Part]) -> list[tuple[str, pl.LazyFrame]]:
+    """One select per side holding the requests of every part in `parts` (aliased by position)."""
+    jobs: list[tuple[str, pl.LazyFrame]] = []
+    for side, source in (("reference:", ref), ("", cur)):
+        exprs = [e.alias(f"{b}\x1f{k}") for b, part in enumerate(parts)
+                 for k, e in (part.reference_requests if side else part.requests).items()]
+        if exprs:
+            jobs.append((side, source.select(exprs)))
+    return jobs
+
+
+def _values(jobs: list[tuple[str, pl.LazyFrame]], frames: list[pl.DataFrame], n: int) -> list[dict[str, Any]]:
+    values: list[dict[str, Any]] = [{} for _ in range(n)]
+    for (side, _), frame in zip(jobs, frames, strict=True):
+        for key in frame.columns:
+            b, name = key.split("\x1f", 1)
+            values[int(b)][side + name] = value(frame.get_column(key))
+    return values
+
+
+class LocalEngine:
+    """Queries collected here; parts evaluated in memory-bounded batches and reduced in threads."""
+
+    name = "local"
+
+    def collect(self, frames: list[pl.LazyFrame], streaming: bool) -> list[pl.DataFrame]:
+        # one query at a time: polars parallelises inside a query, and reading both snapshots at once doubles
+        # the peak memory for little speed on two cores
+        return [run([f], streaming)[0] for f in frames]
+
+    def reduce_parts(self, ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Sequence[Part], rows: int | None,
+                     streaming: bool) -> list[Any]:
+        reduced: list[Any] = [None] * len(parts)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy releases the GIL
+            for batch in batches(list(parts), rows):
+                chosen = [parts[i] for i in batch]
+                jobs = _part_queries(ref, cur, chosen)
+                values = _values(jobs, run([f for _, f in jobs], streaming), len(chosen))
+                results = list(pool.map(lambda pv: pv[0].reduce(pv[1]), zip(chosen, values, strict=True)))
+                for i, res in zip(batch, results, strict=True):
+                    reduced[i] = res
+        return reduced
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _remote_collect(frame: pl.LazyFrame, streaming: bool) -> pl.DataFrame | DataError:
+    """Runs on a worker: errors come back as values, so that the driver reports them as it would locally."""
+    try:
+        return run([frame], streaming)[0]
+    except DataError as exc:
+        return exc
+
+
+def _remote_part(ref: pl.LazyFrame, cur: pl.LazyFrame, part: Part, streaming: bool) -> Any:
+    """Runs on a worker: read the part's columns, reduce them to their summary, return only the summary."""
+    jobs = _part_queries(ref, cur, [part])
+    try:
+        frames = run([f for _, f in jobs], streaming)
+    except DataError as exc:
+        return exc
+    return part.reduce(_values(jobs, frames, 1)[0])
+
+
+class DaskEngine:
+    """Queries and column jobs run as tasks on a Dask cluster (the `mlaudit[dask]` extra).
+
+    The snapshots must be readable from the workers at the same paths (a shared file system or an object
+    store URL); the driver only receives per-column summaries and the small results of the batched queries.
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, client: Any = None) -> None:
+        try:
+            distributed: Any = importlib.import_module("distributed")  # optional: the mlaudit[dask] extra
+        except ImportError:
+            raise UsageError("--engine dask needs Dask: pip install 'mlaudit[dask]'") from None
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster
+        self._cluster: Any = None
+        if client is not None:
+            self.client = client
+            self._owns_client = False
+            return
+        try:
+            if scheduler:
+                self.client = Client(scheduler, timeout="10s")
+            else:  # no address: a cluster of worker processes on this machine
+                self._cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1,
+                                             processes=True, dashboard_address=None)
+                self.client = Client(self._cluster)
+        except (OSError, TimeoutError) as exc:
+            raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}); check the "
+                             "address (tcp://host:8786) and that the scheduler is running") from None
+        self._owns_client = True
+
+    def _gather(self, futures: list[Any]) -> list[Any]:
+        out = self.client.gather(futures)
+        for item in out:
+            if isinstance(item, DataError):
+                raise item
+        return list(out)
+
+    def collect(self, frames: list[pl.LazyFrame], streaming: bool) -> list[pl.DataFrame]:
+        futures = [self.client.submit(_remote_collect, f, streaming, pure=False) for f in frames]
+        return self._gather(futures)
+
+    def reduce_parts(self, ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Sequence[Part], rows: int | None,
+                     streaming: bool) -> list[Any]:
+        if not parts:
+            return []
+        ref_f, cur_f = self.client.scatter([ref, cur], broadcast=True)
+        futures = [self.client.submit(_remote_part, ref_f, cur_f, part, streaming, pure=False) for part in parts]
+        return self._gather(futures)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+Engine = LocalEngine | DaskEngine
+
+
+def make(engine: str | Engine | None, scheduler: str | None = None) -> tuple[Engine, bool]:
+    """(engine, whether the caller must close it) for a name ('local', 'dask') or an engine object."""
+    if engine is None or engine == "local":
+        if scheduler:
+            raise UsageError("--scheduler needs --engine dask")
+        return LocalEngine(), True
+    if engine == "dask":
+        return DaskEngine(scheduler), True
+    if isinstance(engine, LocalEngine | DaskEngine):
+        return engine, False
+    raise UsageError(f"engine {engine!r}: use 'local' or 'dask'")
