@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -110,14 +110,20 @@ class LocalEngine:
     def reduce_parts(self, ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Sequence[Part], rows: int | None,
                      streaming: bool) -> list[Any]:
         reduced: list[Any] = [None] * len(parts)
+        pending: list[tuple[int, Future[Any]]] = []
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy releases the GIL
             for batch in batches(list(parts), rows):
                 chosen = [parts[i] for i in batch]
                 jobs = _part_queries(ref, cur, chosen)
+                # the previous batch is reduced while this one is read and sorted: at most two batches are
+                # held at once
                 values = _values(jobs, run([f for _, f in jobs], streaming), len(chosen))
-                results = list(pool.map(lambda pv: pv[0].reduce(pv[1]), zip(chosen, values, strict=True)))
-                for i, res in zip(batch, results, strict=True):
-                    reduced[i] = res
+                for i, res in pending:
+                    reduced[i] = res.result()
+                pending = [(i, pool.submit(part.reduce, v)) for i, part, v in zip(batch, chosen, values, strict=True)]
+                del values
+            for i, res in pending:
+                reduced[i] = res.result()
         return reduced
 
     def close(self) -> None:

@@ -102,6 +102,8 @@ def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
     if needs_score and (not score or score not in ctx.current_schema or score not in ctx.reference_schema):
         return [skipped(spec, ctx, "needs columns.score in both snapshots")]
     label_dtype = ctx.current_schema[label]
+    if task is Task.regression and not (label_dtype.is_numeric() and ctx.reference_schema[label].is_numeric()):
+        return [skipped(spec, ctx, f"label '{label}' is not a number on both sides; a regression label must be")]
     if task is Task.binary_classification and not (label_dtype == pl.Boolean or label_dtype.is_numeric()) \
             and c.model.positive_class is None:
         return [skipped(spec, ctx, f"label '{label}' is {label_dtype}: set model.positive_class")]

@@ -24,11 +24,10 @@ import polars as pl
 
 from mlaudit.checks import target
 from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, limit_text, pct, result, skipped
-from mlaudit.checks.labels import _naive_utc
 from mlaudit.checks.validation import missing_expr
 from mlaudit.contract.model import FeatureType, Task
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
-from mlaudit.stats import association
+from mlaudit.stats import association, twosample
 
 FL, MB, DQ = FailureMode.feature_leakage, OwnerArea.model_behavior, OwnerArea.data_quality
 
@@ -90,6 +89,10 @@ SPECS = (SINGLE, VANISHING, IDENTIFIER, AVAILABLE_AT, AFTER_TRAINING, LABELS_AFT
 
 MIN_ROWS = 100
 MIN_CATEGORY_ROWS = 30
+#: Identical training and production rows are not judged when more than half the training rows repeat
+#: another (inputs and label): coarse inputs make them expected.
+MAX_REPEATED_ROWS = 0.5
+ROWS = "identical rows (inputs and label)"
 NEAR_UNIQUE = 0.95
 #: (warn, fail) per statistic of leakage.single_feature.
 POWER_LEVELS = {"auc": (0.85, 0.9), "nmi": (0.5, 0.7), "spearman": (0.85, 0.95), "eta2": (0.7, 0.9)}
@@ -106,6 +109,12 @@ class Power:
     value: float
     n: int
     auc: association.Auc | None = None
+    signed: float | None = None
+    """Spearman's rho or eta with its sign (eta is never negative), for the drop test."""
+    table: dict[tuple[Any, Any], int] | None = None
+    """Joint counts (value, label) behind mutual information, for the drop test."""
+    missing_auc: float | None = None
+    """Oriented AUC of 'the value is missing' alone, when that says more than the values."""
 
 
 def _kind(ctx: Context, name: str, dtype: pl.DataType) -> str | None:
@@ -113,8 +122,8 @@ def _kind(ctx: Context, name: str, dtype: pl.DataType) -> str | None:
     f = ctx.contract.features.get(name)
     if f is not None and f.type in (FeatureType.category, FeatureType.string):
         return "categorical"
-    if dtype == pl.Boolean or dtype.is_numeric():
-        return "numeric"
+    if dtype == pl.Boolean or dtype.is_numeric() or dtype.is_temporal():
+        return "numeric"  # times and dates by their instant: a date set after the outcome leaks like a number
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
         return "categorical"
     return None
@@ -131,7 +140,7 @@ def _power_requests(ctx: Context, lab: target.Label, side: str, name: str, kind:
     if ordered:
         x = pl.col(name).rank("average").cast(pl.Float64)
     elif kind == "numeric":
-        x = pl.col(name).cast(pl.Float64)
+        x = (pl.col(name).to_physical() if dtype.is_temporal() else pl.col(name)).cast(pl.Float64)
         missing = missing | ~x.is_finite().fill_null(False)
     else:
         x = pl.col(name).cast(pl.String)
@@ -143,7 +152,9 @@ def _power_requests(ctx: Context, lab: target.Label, side: str, name: str, kind:
             valid = y.is_not_null() & ~missing
             xv = pl.when(valid).then(x)
             out = {"rs": xv.rank("average").filter(valid & y).sum(), "n1": (valid & y).sum(),
-                   "n0": (valid & ~y).sum()}
+                   "n0": (valid & ~y).sum(),
+                   # missingness can leak on its own (a value recorded only after a positive outcome)
+                   "m1": (y & missing).sum(), "m0": (~y & missing).sum()}
             if ties:  # only the p-value needs them: sum of t^3 over runs of equal sorted values (minus n later)
                 out["cubes"] = x.filter(valid).sort().rle().struct.field("len").cast(pl.Float64).pow(3).sum()
             return "auc", out
@@ -170,8 +181,12 @@ def _power_requests(ctx: Context, lab: target.Label, side: str, name: str, kind:
 
 
 def _joint(x: pl.Expr, missing: pl.Expr, y: pl.Expr, labelled: pl.Expr) -> dict[str, pl.Expr]:
-    """Joint counts of (column value, label) over labelled rows; missing values are a category."""
+    """Joint counts of (column value, label) over labelled rows; missing values are a category, and values
+    on fewer than MIN_CATEGORY_ROWS labelled rows are pooled here (a million distinct texts would otherwise
+    come back as a million counts)."""
     key = pl.when(missing).then(pl.lit("\x00missing")).otherwise(x)
+    rows = labelled.cast(pl.Int64).sum().over(key)
+    key = pl.when(rows < MIN_CATEGORY_ROWS).then(pl.lit("\x00other")).otherwise(key)
     pairs = pl.struct(key.alias("x"), y.alias("y")).filter(labelled)
     return {"joint": pairs.value_counts(name="n").implode()}
 
@@ -179,42 +194,65 @@ def _joint(x: pl.Expr, missing: pl.Expr, y: pl.Expr, labelled: pl.Expr) -> dict[
 def _power(stat: str, v: Mapping[str, Any], prefix: str) -> Power | None:
     """The finished statistic, or None when it cannot be judged (too few rows, one class)."""
     if stat == "auc":
-        n1, n0 = int(v[prefix + "n1"] or 0), int(v[prefix + "n0"] or 0)
-        if min(n1, n0) < 1 or n1 + n0 < MIN_ROWS:
-            return None
-        ties = float(v[prefix + "cubes"] or 0.0) - (n1 + n0) if prefix + "cubes" in v else 0.0
-        auc = association.auc_from_rank_sum(float(v[prefix + "rs"] or 0.0), n1, n0, ties)
-        return Power("auc", auc.oriented, n1 + n0, auc)
+        return _auc_power(v, prefix)
     if stat == "nmi":
-        rows = [(r["x"], r["y"], int(r["n"])) for r in target.struct_counts(v[prefix + "joint"])]
-        totals: dict[Any, int] = {}
-        for x, _, k in rows:
-            totals[x] = totals.get(x, 0) + k
-        pooled: dict[tuple[Any, Any], int] = {}
-        for x, y, k in rows:
-            key = (x if totals[x] >= MIN_CATEGORY_ROWS else "\x00other", y)
-            pooled[key] = pooled.get(key, 0) + k
-        n = sum(pooled.values())
-        ys = sorted({y for _, y in pooled}, key=str)
+        table: dict[tuple[Any, Any], int] = {}
+        for r in target.struct_counts(v[prefix + "joint"]):
+            table[(r["x"], r["y"])] = table.get((r["x"], r["y"]), 0) + int(r["n"])
+        n = sum(table.values())
+        ys = sorted({y for _, y in table}, key=str)
         if n < MIN_ROWS or len(ys) < 2:
             return None
-        xs = sorted({x for x, _ in pooled}, key=str)
-        table = np.zeros((len(xs), len(ys)))
-        for (x, y), k in pooled.items():
-            table[xs.index(x), ys.index(y)] = k
-        return Power("nmi", association.mutual_information(table).uncertainty, n)
+        return Power("nmi", _nmi(table), n, table=table)
     if stat == "spearman":
         n, rho = int(v[prefix + "n"] or 0), v[prefix + "rho"]
         if n < MIN_ROWS or rho is None or not math.isfinite(rho):
             return None
-        return Power("spearman", abs(float(rho)), n)
+        return Power("spearman", abs(float(rho)), n, signed=float(rho))
     n, ssb, sst = int(v[prefix + "n"] or 0), v[prefix + "ssb"], v[prefix + "sst"]
     if n < MIN_ROWS or not sst:
         return None
-    return Power("eta2", float(ssb) / float(sst), n)
+    eta2 = float(ssb) / float(sst)
+    return Power("eta2", eta2, n, signed=math.sqrt(max(eta2, 0.0)))
+
+
+def _auc_power(v: Mapping[str, Any], prefix: str) -> Power | None:
+    """AUC of the values, or of 'the value is missing' when that separates the classes better."""
+    n1, n0 = int(v[prefix + "n1"] or 0), int(v[prefix + "n0"] or 0)
+    t1, t0 = n1 + int(v.get(prefix + "m1") or 0), n0 + int(v.get(prefix + "m0") or 0)  # labelled rows per class
+    missing_auc = None
+    if t1 and t0 and t1 + t0 >= MIN_ROWS and prefix + "m1" in v:
+        # the indicator as a score: AUC = 1/2 + (P(missing | positive) - P(missing | negative)) / 2
+        share = 0.5 + (int(v[prefix + "m1"] or 0) / t1 - int(v[prefix + "m0"] or 0) / t0) / 2
+        missing_auc = max(share, 1 - share)
+    auc = None
+    if min(n1, n0) >= 1 and n1 + n0 >= MIN_ROWS:
+        ties = float(v[prefix + "cubes"] or 0.0) - (n1 + n0) if prefix + "cubes" in v else 0.0
+        auc = association.auc_from_rank_sum(float(v[prefix + "rs"] or 0.0), n1, n0, ties)
+    if auc is None and missing_auc is None:
+        return None
+    if auc is None or (missing_auc is not None and missing_auc > auc.oriented):
+        return Power("auc", float(missing_auc or 0.0), t1 + t0, None, missing_auc=missing_auc)
+    return Power("auc", auc.oriented, n1 + n0, auc)
+
+
+def _nmi(table: Mapping[tuple[Any, Any], int]) -> float:
+    """I(X;Y) / H(Y) with the Miller-Madow bias correction: mutual information estimated from counts is
+    biased upward by about (kx - 1)(ky - 1) / 2N nats, which many categories turn into false power."""
+    xs = {x: i for i, x in enumerate(sorted({x for x, _ in table}, key=str))}
+    ys = {y: i for i, y in enumerate(sorted({y for _, y in table}, key=str))}
+    counts = np.zeros((len(xs), len(ys)))
+    for (x, y), k in table.items():
+        counts[xs[x], ys[y]] = k
+    mi = association.mutual_information(counts)
+    used_x, used_y = int((counts.sum(axis=1) > 0).sum()), int((counts.sum(axis=0) > 0).sum())
+    bias = (used_x - 1) * (used_y - 1) / (2 * mi.n)
+    return max(mi.mi - bias, 0.0) / mi.h_y if mi.h_y > 0 else 0.0
 
 
 def _shown(p: Power) -> str:
+    if p.missing_auc is not None and (p.auc is None):
+        return f"AUC {p.value:.3f} of whether the value is missing"
     if p.auc is not None:
         return f"AUC {p.auc.auc:.3f}"
     return f"{NAMES[p.kind]} {p.value:.3f}"
@@ -268,25 +306,80 @@ def _limits(levels: Levels) -> str:
     return ", ".join(p for p in parts if p) or "no limit"
 
 
+def _drop_p_value(before: Power, after: Power) -> tuple[float, float]:
+    """(production power in the training direction, two-sided p-value that it is below training's).
+
+    AUC: Hanley-McNeil standard errors. Spearman and eta: Fisher's z with variance 1.06 / (n - 3) per side
+    (Fieller, Hartley and Pearson; for eta an approximation). Mutual information: whether the label rate given
+    each value differs between the snapshots (chi-square tests of homogeneity per value, summed).
+    """
+    if before.auc is not None and after.auc is not None:
+        aligned = after.auc.auc if before.auc.auc >= 0.5 else 1 - after.auc.auc
+        return aligned, association.auc_drop_p_value(before.auc, aligned, after.auc.n_pos, after.auc.n_neg)
+    if before.signed is not None and after.signed is not None:
+        from scipy import stats  # imported here: scipy.stats costs half a second at start-up
+
+        r1 = abs(before.signed)
+        r2 = after.signed if before.kind == "eta2" or before.signed >= 0 else -after.signed  # training direction
+        now = r2 * r2 if before.kind == "eta2" else r2
+        if min(before.n, after.n) <= 3:
+            return now, 1.0
+        clip = 1 - 1e-12
+        z1, z2 = math.atanh(min(r1, clip)), math.atanh(max(min(r2, clip), -clip))
+        se = math.sqrt(1.06 / (before.n - 3) + 1.06 / (after.n - 3))
+        return now, float(2 * stats.norm.sf(abs(z1 - z2) / se))
+    if before.table is not None and after.table is not None:
+        return after.value, _homogeneity(before.table, after.table)
+    return after.value, 1.0
+
+
+def _homogeneity(before: Mapping[tuple[Any, Any], int], after: Mapping[tuple[Any, Any], int]) -> float:
+    """p-value that P(label | value) is the same in both snapshots, over values seen on both sides."""
+    labels = sorted({y for _, y in before} | {y for _, y in after}, key=str)
+    values = {x for x, _ in before} & {x for x, _ in after}
+    stat, dof = 0.0, 0
+    for x in values:
+        ref = np.array([before.get((x, y), 0) for y in labels], dtype=np.float64)
+        cur = np.array([after.get((x, y), 0) for y in labels], dtype=np.float64)
+        if ref.sum() < MIN_CATEGORY_ROWS or cur.sum() < MIN_CATEGORY_ROWS:
+            continue
+        test = twosample.chi_square(ref, cur)
+        if math.isfinite(test.statistic):
+            stat += test.statistic
+            dof += int(((ref + cur) > 0).sum()) - 1
+    from scipy import stats
+
+    return float(stats.chi2.sf(stat, dof)) if dof > 0 else 1.0
+
+
 def plan_vanishing(ctx: Context) -> list[Planned]:
     lab = target.label(ctx)
     levels_default = ctx.levels(VANISHING)
     if not levels_default.enabled:
         return []
     if lab is None or lab.sides != ("reference", "current"):
-        return [skipped(VANISHING, ctx, "needs the label in training and production (pass --outcomes)")]
+        reason = target.why_no_label(ctx, "both snapshots") if lab is None else \
+            "needs the label in training and production (pass --outcomes)"
+        return [skipped(VANISHING, ctx, reason)]
     out = []
     current = dict(_candidates(ctx, "current"))
     alpha = ctx.contract.drift.alpha
     for name, kind in _candidates(ctx, "reference"):
-        if current.get(name) != kind:
+        levels = ctx.levels(VANISHING, name)
+        if not levels.enabled:
+            continue
+        if name not in current:
+            out.append(skipped(VANISHING, ctx, f"'{name}' is not in production (or not a usable type there)", name))
+            continue
+        if current[name] != kind:
+            out.append(skipped(VANISHING, ctx, f"'{name}' is {kind} in training but {current[name]} in production",
+                               name))
             continue
         ref_req = _power_requests(ctx, lab, "reference", name, kind)
         cur_req = _power_requests(ctx, lab, "current", name, kind)
         if ref_req is None or cur_req is None:
-            continue
-        levels = ctx.levels(VANISHING, name)
-        if not levels.enabled:
+            out.append(skipped(VANISHING, ctx, f"label '{lab.name}': the positive class cannot be told on both "
+                                               "sides (set model.positive_class)", name))
             continue
         stat = ref_req[0]
 
@@ -299,20 +392,14 @@ def plan_vanishing(ctx: Context) -> list[Planned]:
                 return result(VANISHING, ctx, Status.passed, f"'{name}': not a strong predictor in training "
                               f"({_shown(before)}); nothing to lose", column=name, value=0.0, levels=levels,
                               measure=stat, reference_power=before.value, current_power=after.value)
-            now = after.value
-            p_value = None
-            if before.auc is not None and after.auc is not None:
-                aligned = after.auc.auc if before.auc.auc >= 0.5 else 1 - after.auc.auc  # same direction as training
-                now = aligned
-                p_value = association.auc_drop_p_value(before.auc, aligned, after.auc.n_pos, after.auc.n_neg)
+            now, p_value = _drop_p_value(before, after)
             drop = before.value - now
             graded = levels.grade(drop)
-            status = graded if p_value is None or p_value < alpha else Status.passed
-            sig = f" (p={p_value:.3g})" if p_value is not None else ""
+            status = graded if p_value < alpha else Status.passed
             verdict = ("a leak that production does not have?" if status is not Status.passed
-                       else "holds in production")
-            msg = (f"'{name}': {NAMES[stat]} {before.value:.3f} in training, {now:.3f} in production{sig}: "
-                   f"{verdict}; drop {_limits(levels)}")
+                       else "holds in production" if graded is Status.passed else "no significant drop")
+            msg = (f"'{name}': {NAMES[stat]} {before.value:.3f} in training, {now:.3f} in production "
+                   f"(p={p_value:.3g}): {verdict}; drop {_limits(levels)}")
             return result(VANISHING, ctx, status, msg, column=name, value=drop, levels=levels, measure=stat,
                           reference_power=before.value, current_power=now, p_value=p_value,
                           reference_rows=before.n, current_rows=after.n)
@@ -331,10 +418,11 @@ def plan_identifier(ctx: Context) -> list[Planned]:
     declared = [c for c in target.id_columns(ctx) if c in schema]
     roles = {getattr(ctx.contract.columns, r) for r in target.NON_INPUT_ROLES} - {ctx.contract.columns.id,
                                                                                ctx.contract.columns.entity}
+    # undeclared text or integer columns may be ids nobody declared; declared features are model inputs
+    # (judged by leakage.single_feature) unless declared unique
     undeclared = [c for c, t in schema.items() if c not in declared and c not in roles
                   and c not in ctx.partition_columns and (t == pl.String or t.is_integer())
-                  and not (c in ctx.contract.features and ctx.contract.features[c].type in
-                           (FeatureType.category, FeatureType.bool, FeatureType.float))]
+                  and c not in ctx.contract.features]
     alpha = ctx.contract.drift.alpha
     out = []
     for name in declared + undeclared:
@@ -373,10 +461,6 @@ def plan_identifier(ctx: Context) -> list[Planned]:
     return out or [skipped(IDENTIFIER, ctx, "no id-like column in the training snapshot")]
 
 
-def _is_time(dtype: pl.DataType) -> bool:
-    return isinstance(dtype, pl.Datetime) or dtype == pl.Date
-
-
 def plan_available_at(ctx: Context) -> list[Planned]:
     c = ctx.contract
     et = c.columns.event_time
@@ -392,10 +476,14 @@ def plan_available_at(ctx: Context) -> list[Planned]:
             continue
         for side, prefix in target.SIDES.items():
             schema = target.schema(ctx, side)
-            if col not in schema or et not in schema or not (_is_time(schema[col]) and _is_time(schema[et])):
+            if col not in schema or et not in schema or not (target.is_time(schema[col])
+                                                             and target.is_time(schema[et])):
                 continue
-            known, decided = _naive_utc(col, schema[col]), _naive_utc(et, schema[et])
-            late = (known > decided).fill_null(False)
+            known, decided = target.naive_utc(col, schema[col]), target.naive_utc(et, schema[et])
+            if pl.Date in (schema[col], schema[et]):  # a day is all that is known: late only on a later day
+                late = (known.dt.date() > decided.dt.date()).fill_null(False)
+            else:
+                late = (known > decided).fill_null(False)
             id_col = c.columns.id
             example = pl.col(id_col) if id_col and id_col in schema else pl.int_range(pl.len())
             requests = {"late": late.sum(), "timed": (known.is_not_null() & decided.is_not_null()).sum(),
@@ -439,9 +527,9 @@ def _after_training(ctx: Context, spec: CheckSpec, col: str | None, what: str) -
     end = _trained_end(ctx)
     if end is None:
         return [skipped(spec, ctx, "needs model.trained_at")]
-    if not col or col not in ctx.reference_schema or not _is_time(ctx.reference_schema[col]):
+    if not col or col not in ctx.reference_schema or not target.is_time(ctx.reference_schema[col]):
         return [skipped(spec, ctx, f"needs a timestamp column for {what} in the training snapshot")]
-    t = _naive_utc(col, ctx.reference_schema[col])
+    t = target.naive_utc(col, ctx.reference_schema[col])
     late = (t >= pl.lit(end)).fill_null(False)
     requests = {"late": late.sum(), "timed": t.is_not_null().sum(), "last": t.max()}
 
@@ -474,9 +562,9 @@ def plan_period_overlap(ctx: Context) -> list[Planned]:
         return []
     if ctx.same_data:
         return [skipped(PERIOD_OVERLAP, ctx, "reference and current are the same files: no periods to compare")]
-    if not et or not all(et in s and _is_time(s[et]) for s in (ctx.reference_schema, ctx.current_schema)):
+    if not et or not all(et in s and target.is_time(s[et]) for s in (ctx.reference_schema, ctx.current_schema)):
         return [skipped(PERIOD_OVERLAP, ctx, "needs columns.event_time as a timestamp in both snapshots")]
-    ref_t, cur_t = _naive_utc(et, ctx.reference_schema[et]), _naive_utc(et, ctx.current_schema[et])
+    ref_t, cur_t = target.naive_utc(et, ctx.reference_schema[et]), target.naive_utc(et, ctx.current_schema[et])
     requests = {"times": cur_t.drop_nulls().sort().implode()}
     # the comparison needs the training maximum first: ask for the sorted production times (8 bytes a row)
     reference_requests = {"last": ref_t.max()}
@@ -516,21 +604,25 @@ def plan_overlap(ctx: Context) -> list[Planned]:
         return [skipped(OVERLAP, ctx, "reference and current are the same files: no rows to compare")]
     c = ctx.contract
     items: list[tuple[str, list[str], str | None, bool]] = []
+    out: list[Planned] = []
     for role, col in (("prediction ids", c.columns.id), ("entities", c.columns.entity)):
-        if col and col in ctx.reference_schema and col in ctx.current_schema \
-                and ctx.reference_schema[col] == ctx.current_schema[col]:
-            judged = role == "prediction ids" or not c.leakage.entity_overlap
-            items.append((role, [col], col, judged))
+        if not col or col not in ctx.reference_schema or col not in ctx.current_schema:
+            continue
+        if ctx.reference_schema[col] != ctx.current_schema[col]:
+            out.append(skipped(OVERLAP, ctx, f"{role}: '{col}' is {ctx.reference_schema[col]} in training but "
+                                             f"{ctx.current_schema[col]} in production; write both alike", col))
+            continue
+        judged = role == "prediction ids" or not c.leakage.entity_overlap
+        items.append((role, [col], col, judged))
     lab = target.label(ctx)
     shared = [n for n in target.inputs(ctx, "reference") if n in ctx.current_schema
               and ctx.reference_schema[n] == ctx.current_schema[n]]
     if lab is not None and lab.sides == ("reference", "current") and shared \
             and ctx.reference_schema[lab.name] == ctx.current_schema[lab.name]:
-        items.append(("identical rows (inputs and label)", [*shared, lab.name], None, True))
-    if not items:
+        items.append((ROWS, [*shared, lab.name], None, True))
+    if not items and not out:
         return [skipped(OVERLAP, ctx, "needs columns.id or columns.entity (same type in both snapshots), or the "
                                       "label in both (pass --outcomes) to compare rows")]
-    out = []
     for what, cols, column, judged in items:
         item_levels = levels if judged else Levels(None, None, levels.severity)
 
@@ -538,10 +630,18 @@ def plan_overlap(ctx: Context) -> list[Planned]:
                    item_levels: Levels = item_levels) -> CheckResult:
             ref = np.asarray(v["reference:h"] if v["reference:h"] is not None else [], dtype=np.uint64)
             cur = np.asarray(v["h"] if v["h"] is not None else [], dtype=np.uint64)
+            ref_rows = int(v["reference:n"] or 0)
             if cur.size == 0:
                 return result(OVERLAP, ctx, Status.skipped, f"{what}: no production values", column=column,
                               levels=item_levels)
-            shared_rows = int(np.isin(cur, ref, assume_unique=False).sum())
+            if what == ROWS and ref_rows and ref.size / ref_rows < 1 - MAX_REPEATED_ROWS:
+                return result(OVERLAP, ctx, Status.skipped,
+                              f"{what}: training rows repeat the same inputs and label ({ref.size:,} distinct of "
+                              f"{ref_rows:,}); with inputs this coarse, identical rows are expected, not judged",
+                              column=column, levels=item_levels, compared=what)
+            at = np.searchsorted(ref, cur)  # ref is sorted and distinct
+            found = ref[np.minimum(at, max(ref.size - 1, 0))] == cur if ref.size else np.zeros(cur.size, bool)
+            shared_rows = int(found.sum())
             value = shared_rows / cur.size
             status = item_levels.grade(value)
             note = "" if judged else " (expected: the same entities come back; set leakage.entity_overlap: false " \
@@ -552,7 +652,7 @@ def plan_overlap(ctx: Context) -> list[Planned]:
                           count=shared_rows, total=int(cur.size), compared=what, judged=judged)
 
         out.append(Planned(column=column, requests={"h": _hashes(cols, unique=False)},
-                           reference_requests={"h": _hashes(cols, unique=True)}, finish=finish))
+                           reference_requests={"h": _hashes(cols, unique=True), "n": pl.len()}, finish=finish))
     return out
 
 

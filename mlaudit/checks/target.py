@@ -3,6 +3,7 @@ are model inputs (so that ids and role columns never count as features)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,39 +33,89 @@ class Label:
     """'reference' and/or 'current' (production has one once --outcomes joined them)."""
 
 
+def usable(dtype: pl.DataType) -> bool:
+    """A type a label can have: boolean, a number, text or a category (not a list, a struct or a time)."""
+    return dtype == pl.Boolean or dtype.is_numeric() or dtype in (pl.String, pl.Categorical) \
+        or isinstance(dtype, pl.Enum)
+
+
 def label(ctx: Context) -> Label | None:
-    """The declared label and where it is, or None when no snapshot has it."""
+    """The declared label and the sides where it has a label type, or None when no snapshot has one
+    (see `why_no_label`)."""
     name = ctx.contract.columns.label
     if not name:
         return None
-    sides = tuple(s for s, schema in (("reference", ctx.reference_schema), ("current", ctx.current_schema))
-                  if name in schema and not (s == "current" and ctx.same_data))  # a self-audit: judged once
+    sides = tuple(s for s, sch in (("reference", ctx.reference_schema), ("current", ctx.current_schema))
+                  if name in sch and usable(sch[name])
+                  and not (s == "current" and ctx.same_data))  # a self-audit: judged once
     if not sides:
         return None
     return Label(name=name, task=ctx.contract.model.task, positive=ctx.contract.model.positive_class, sides=sides)
+
+
+def why_no_label(ctx: Context, where: str = "a snapshot") -> str:
+    """Why `label` found nothing usable, for skip messages."""
+    name = ctx.contract.columns.label
+    if not name:
+        return "needs columns.label in the contract"
+    for sch in (ctx.reference_schema, ctx.current_schema):
+        if name in sch and not usable(sch[name]):
+            return f"label '{name}' is {sch[name]}, not a label type (boolean, number, text or category)"
+    return f"needs the label column '{name}' in {where}"
 
 
 def schema(ctx: Context, side: str) -> Mapping[str, pl.DataType]:
     return ctx.reference_schema if side == "reference" else ctx.current_schema
 
 
+def missing_label(name: str, dtype: pl.DataType) -> pl.Expr:
+    """The label is missing: null, or NaN in a float column."""
+    col = pl.col(name)
+    return (col.is_null() | col.is_nan()).fill_null(True) if dtype.is_float() else col.is_null()
+
+
+def norm(value: Any) -> str:
+    """A label value as comparable text: booleans as 1/0 (so true matches 1), whole floats as integers,
+    text lower-cased ('true'/'false' as 1/0)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value).strip().lower()
+    if text in ("true", "false"):
+        return "1" if text == "true" else "0"
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
+
+
 def positive(name: str, dtype: pl.DataType, positive_class: Any) -> pl.Expr | None:
     """Boolean expression: the label equals the positive class (model.positive_class; by default true or 1);
-    null where the label is missing. None when the positive class cannot be told (text labels without
-    model.positive_class)."""
+    null where the label is missing (null or NaN). None when the positive class cannot be told: text labels
+    without model.positive_class, or a positive class that cannot be a value of this type."""
     col = pl.col(name)
-    if positive_class is None:
-        if dtype == pl.Boolean:
-            return col
-        if dtype.is_numeric():
-            return col.cast(pl.Float64) == 1.0
-        return None
+    missing = missing_label(name, dtype)
     if dtype == pl.Boolean:
-        return col == bool(positive_class) if isinstance(positive_class, bool) else None
-    if dtype.is_numeric() and not isinstance(positive_class, str):
-        return col.cast(pl.Float64) == float(positive_class)
-    return col.cast(pl.String) == str(positive_class).lower() if isinstance(positive_class, bool) \
-        else col.cast(pl.String) == str(positive_class)
+        if positive_class is None:
+            return col
+        wanted = norm(positive_class)
+        return (col == (wanted == "1")) if wanted in ("0", "1") else None
+    if dtype.is_numeric():
+        try:
+            target = 1.0 if positive_class is None else float(norm(positive_class))
+        except ValueError:
+            return None
+        return pl.when(missing).then(None).otherwise(col.cast(pl.Float64) == target)
+    if positive_class is None:
+        return None
+    text = col.cast(pl.String).str.strip_chars().str.to_lowercase()
+    wanted = str(positive_class).strip().lower() if not isinstance(positive_class, bool) else \
+        ("true" if positive_class else "false")
+    return text == wanted
 
 
 def inputs(ctx: Context, side: str) -> list[str]:
@@ -103,3 +154,20 @@ def row_hash(cols: list[str]) -> pl.Expr:
     if len(cols) == 1:
         return pl.col(cols[0]).hash(seed=0)
     return pl.sum_horizontal([pl.col(c).hash(seed=i) for i, c in enumerate(cols)])
+
+
+def is_time(dtype: pl.DataType) -> bool:
+    """A timestamp or a date (not a time of day or a duration)."""
+    return isinstance(dtype, pl.Datetime) or dtype == pl.Date
+
+
+def naive_utc(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A time column as naive UTC timestamps (dates at midnight), to compare with the audit's clock."""
+    col = pl.col(name)
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return col.dt.convert_time_zone("UTC").dt.replace_time_zone(None).cast(pl.Datetime("us"))
+    return col.cast(pl.Datetime("us"))
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as _stats
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,8 @@ def auc_from_rank_sum(rank_sum_pos: float, n_pos: int, n_neg: int, tie_term: flo
         raise ValueError("AUC needs both classes")
     u = rank_sum_pos - n_pos * (n_pos + 1) / 2
     n = n_pos + n_neg
+    from scipy import stats as _stats  # imported here: scipy.stats costs half a second at start-up
+
     var = n_pos * n_neg / 12 * ((n + 1) - tie_term / (n * (n - 1)))
     z = (u - n_pos * n_neg / 2) / math.sqrt(var) if var > 0 else 0.0
     return Auc(auc=u / (n_pos * n_neg), n_pos=n_pos, n_neg=n_neg, p_value=float(2 * _stats.norm.sf(abs(z))))
@@ -61,6 +62,8 @@ def auc_from_rank_sum(rank_sum_pos: float, n_pos: int, n_neg: int, tie_term: flo
 
 def roc_auc(score: ArrayLike, positive: ArrayLike) -> Auc:
     """AUC of `score` for the boolean `positive` (NaN scores dropped), via average ranks."""
+    from scipy import stats as _stats
+
     x = np.asarray(score, dtype=np.float64)
     y = np.asarray(positive, dtype=bool)
     keep = ~np.isnan(x)
@@ -73,6 +76,8 @@ def roc_auc(score: ArrayLike, positive: ArrayLike) -> Auc:
 
 def compare_aucs(before: Auc, after: Auc) -> float:
     """Two-sided p-value that two AUCs of independent samples differ: z = (A1 - A2) / sqrt(SE1^2 + SE2^2)."""
+    from scipy import stats as _stats
+
     se = math.hypot(before.standard_error, after.standard_error)
     if se == 0:
         return 0.0 if before.oriented != after.oriented else 1.0
@@ -82,6 +87,8 @@ def compare_aucs(before: Auc, after: Auc) -> float:
 def auc_drop_p_value(before: Auc, after: float, n_pos: int, n_neg: int) -> float:
     """Two-sided p-value that an AUC `after` (on an independent sample, measured in the direction of
     `before`, so possibly below 0.5) differs from before's oriented AUC: z = (A1 - A2) / sqrt(SE1^2 + SE2^2)."""
+    from scipy import stats as _stats
+
     se = math.hypot(before.standard_error, hanley_mcneil_se(after, n_pos, n_neg))
     diff = before.oriented - after
     if se == 0:
@@ -158,6 +165,8 @@ def fleiss_kappa(counts: ArrayLike) -> float:
 def excess_over_expected(observed: int, expected: float) -> float:
     """One-sided p-value that `observed` events exceed a Poisson count with mean `expected`:
     P(K >= observed). Used where calibrated probabilities say how many events to expect."""
+    from scipy import stats as _stats
+
     if observed <= 0:
         return 1.0
     if expected <= 0:
