@@ -115,8 +115,12 @@ class LocalEngine:
             for batch in batches(list(parts), rows):
                 chosen = [parts[i] for i in batch]
                 jobs = _part_queries(ref, cur, chosen)
-                # the previous batch is reduced while this one is read and sorted: at most two batches are
-                # held at once
+                # in memory, the previous batch is reduced while this one is read and sorted (two batches held
+                # at once); when streaming, memory comes first: one batch at a time
+                if streaming:
+                    for i, res in pending:
+                        reduced[i] = res.result()
+                    pending = []
                 values = _values(jobs, run([f for _, f in jobs], streaming), len(chosen))
                 for i, res in pending:
                     reduced[i] = res.result()
