@@ -703,3 +703,20 @@ def test_ks_and_wasserstein_equal_the_separate_statistics(seed: int) -> None:
     ks, w1 = twosample.ks_and_wasserstein(a, b)
     assert ks == twosample.ks_2samp(a, b)
     assert w1 == pytest.approx(twosample.wasserstein(a[np.isfinite(a)], b[np.isfinite(b)]), rel=1e-12)
+
+
+@pytest.mark.parametrize(("seed", "block"), [(0, 7), (1, 50), (2, 1), (3, 13)])
+def test_blockwise_merge_gives_scipy_ks_and_wasserstein(monkeypatch: pytest.MonkeyPatch, seed: int, block: int
+                                                         ) -> None:
+    """Long samples are merged in blocks to bound memory; blocks never split ties and the integral carries
+    across block boundaries, so the statistics equal scipy's on the whole samples."""
+    from scipy import stats as sps
+
+    monkeypatch.setattr(twosample, "BLOCK", block)
+    rng = np.random.default_rng(seed)
+    a = np.sort(np.r_[rng.poisson(3, 400), rng.normal(size=300)])  # many ties, some unique values
+    b = np.sort(np.r_[rng.poisson(3.4, 250), rng.normal(0.3, 1, 150)])
+    assert len(twosample._blocks(a, b)) > 1
+    ks, w1 = twosample.ks_and_wasserstein(a, b)
+    assert ks.statistic == pytest.approx(sps.ks_2samp(a, b).statistic, rel=1e-12, abs=1e-15)
+    assert w1 == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-9)
