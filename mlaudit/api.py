@@ -219,7 +219,8 @@ def audit(
                   partition_columns=frozenset(cur.partition_columns), chunk=validate_chunk(chunk),
                   reference_rows=ref.sample_rows if ref.profile is not None else ref.rows, current_rows=cur.rows,
                   reference_profile=ref.profile.columns if ref.profile is not None else None, pair=pairing,
-                  same_data=ref.fingerprint.startswith("sha256:") and ref.fingerprint == cur.fingerprint)
+                  same_data=ref.fingerprint.startswith("sha256:") and ref.fingerprint == cur.fingerprint,
+                  reference_is_sample=ref.profile is not None and (ref.sample_rows or 0) < (ref.rows or 0))
     if ctx.chunk is not None:
         _, reason = chunking(ctx)
         if reason:

@@ -147,3 +147,27 @@ def test_profile_bytes_are_deterministic_and_nan_sentinel_round_trips(tmp_path: 
     assert a == pq.read_schema(tmp_path / "b.profile").metadata[profiles.KEY]
     res = mlaudit.audit(contract, tmp_path / "a.profile", ref, only=["drift.feature"])
     assert all(r.status is not Status.skipped for r in res.results), [r.message for r in res.results]
+
+
+def test_checks_that_count_training_rows_skip_on_a_sampled_profile(tmp_path: Path) -> None:
+    """A profile of a reference larger than its sample cannot count conflicts, overlaps or leaks exactly: those
+    checks say so instead of judging the sample; production-side label checks still run."""
+    from mlaudit.checks import rows as sampling
+
+    rng = np.random.default_rng(9)
+    rows = 2 * sampling.MAX_ROWS + 5  # the profile keeps every 3rd row
+    x = rng.normal(size=rows)
+    ref = pl.DataFrame({"id": np.arange(rows), "x": x, "y": rng.random(rows) < 1 / (1 + np.exp(-x))})
+    cur = pl.DataFrame({"id": np.arange(rows, rows + 500), "x": rng.normal(size=500), "y": rng.random(500) < 0.5})
+    ref.write_parquet(tmp_path / "ref.parquet")
+    cur.write_parquet(tmp_path / "cur.parquet")
+    contract = tmp_path / "c.yaml"
+    contract.write_text("version: 1\nmodel: {name: m, task: binary_classification}\ncolumns: {id: id, label: y}\n"
+                        "features:\n  x: {type: float}\n", encoding="utf-8")
+    profiles.build(load_contract(contract), str(tmp_path / "ref.parquet"), tmp_path / "ref.profile")
+    res = mlaudit.audit(contract, tmp_path / "ref.profile", tmp_path / "cur.parquet", only=["labels", "leakage"])
+    for check in ("leakage.single_feature", "leakage.vanishing", "leakage.overlap", "labels.suspected_errors"):
+        skips = [r for r in res.results if r.check == check]
+        assert skips and all(r.status is Status.skipped and "profile" in r.message for r in skips), check
+    conflicts = [r for r in res.results if r.check == "labels.conflicts"]
+    assert [r.details.get("snapshot") for r in conflicts] == ["current"]  # production judged, training not

@@ -147,6 +147,9 @@ class Context:
     """Per-column reference summaries when --reference is a profile (see mlaudit/profile.py)."""
     pair: Pairing | None = None
     """Serving rows paired with offline rows of the same entities (--offline), for row-level skew."""
+    reference_is_sample: bool = False
+    """The reference is a profile holding a sample of the training rows (fewer than the training snapshot had):
+    checks that count training rows skip rather than count the sample's."""
     same_data: bool = False
     """Reference and current are the same files (equal content fingerprints): a self-audit, where checks
     comparing the two periods or their rows have nothing to compare."""

@@ -377,7 +377,8 @@ def plan_agreement(ctx: Context) -> list[Planned]:
     out = []
     for side, prefix in target.SIDES.items():
         schema = target.schema(ctx, side)
-        if not all(s in schema for s in sources) or (side == "current" and ctx.same_data):
+        if not all(s in schema for s in sources) or (side == "current" and ctx.same_data) \
+                or (side == "reference" and ctx.reference_is_sample):
             continue
         where = target.SIDE_NAMES[side]
         odd = [s for s in sources if not target.usable(schema[s])]
@@ -438,6 +439,8 @@ def plan_suspected(ctx: Context) -> list[Planned]:
     if c.model.task is not Task.binary_classification:
         return [skipped(SUSPECTED, ctx, "computed for binary models only")]
     score = c.columns.score
+    if ctx.reference_is_sample:
+        return [skipped(SUSPECTED, ctx, target.PROFILE)]
     if lab is None or "reference" not in lab.sides or not score or score not in ctx.reference_schema:
         return [skipped(SUSPECTED, ctx, "needs columns.label and columns.score in the training snapshot")]
     y = target.positive(lab.name, ctx.reference_schema[lab.name], lab.positive)

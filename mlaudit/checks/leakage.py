@@ -15,7 +15,7 @@ computed over the whole snapshot in polars, then finished in numpy):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -476,6 +476,8 @@ def plan_available_at(ctx: Context) -> list[Planned]:
             continue
         for side, prefix in target.SIDES.items():
             schema = target.schema(ctx, side)
+            if side == "reference" and ctx.reference_is_sample:
+                continue  # a sample of the training rows: counts would be the sample's
             if col not in schema or et not in schema or not (target.is_time(schema[col])
                                                              and target.is_time(schema[et])):
                 continue
@@ -656,7 +658,18 @@ def plan_overlap(ctx: Context) -> list[Planned]:
     return out
 
 
-PLANNERS = {SINGLE.id: plan_single, VANISHING.id: plan_vanishing, IDENTIFIER.id: plan_identifier,
-            AVAILABLE_AT.id: plan_available_at, AFTER_TRAINING.id: plan_after_training,
-            LABELS_AFTER_TRAINING.id: plan_labels_after_training, PERIOD_OVERLAP.id: plan_period_overlap,
-            OVERLAP.id: plan_overlap}
+def _raw_training(spec: CheckSpec, plan: Callable[[Context], list[Planned]]) -> Callable[[Context], list[Planned]]:
+    """The planner, or a skip when the reference is a profile: these checks count training rows, and a
+    profile holds a sample of them."""
+    def planner(ctx: Context) -> list[Planned]:
+        if ctx.reference_is_sample:
+            return [skipped(spec, ctx, target.PROFILE)] if ctx.levels(spec).enabled else []
+        return plan(ctx)
+    return planner
+
+
+PLANNERS = {spec.id: _raw_training(spec, plan) for spec, plan in (
+    (SINGLE, plan_single), (VANISHING, plan_vanishing), (IDENTIFIER, plan_identifier),
+    (AFTER_TRAINING, plan_after_training), (LABELS_AFTER_TRAINING, plan_labels_after_training),
+    (PERIOD_OVERLAP, plan_period_overlap), (OVERLAP, plan_overlap))}
+PLANNERS[AVAILABLE_AT.id] = plan_available_at

@@ -47,10 +47,15 @@ def label(ctx: Context) -> Label | None:
         return None
     sides = tuple(s for s, sch in (("reference", ctx.reference_schema), ("current", ctx.current_schema))
                   if name in sch and usable(sch[name])
-                  and not (s == "current" and ctx.same_data))  # a self-audit: judged once
+                  and not (s == "current" and ctx.same_data)  # a self-audit: judged once
+                  and not (s == "reference" and ctx.reference_is_sample))  # a sample: see PROFILE
     if not sides:
         return None
     return Label(name=name, task=ctx.contract.model.task, positive=ctx.contract.model.positive_class, sides=sides)
+
+
+PROFILE = ("the reference is a profile, a sample of the training rows: this check needs every training row; run "
+           "it against the raw training snapshot")
 
 
 def why_no_label(ctx: Context, where: str = "a snapshot") -> str:
@@ -58,6 +63,8 @@ def why_no_label(ctx: Context, where: str = "a snapshot") -> str:
     name = ctx.contract.columns.label
     if not name:
         return "needs columns.label in the contract"
+    if ctx.reference_is_sample and name in ctx.reference_schema:
+        return PROFILE
     for sch in (ctx.reference_schema, ctx.current_schema):
         if name in sch and not usable(sch[name]):
             return f"label '{name}' is {sch[name]}, not a label type (boolean, number, text or category)"
