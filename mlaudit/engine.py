@@ -41,6 +41,9 @@ def run(frames: list[pl.LazyFrame], streaming: bool = False) -> list[pl.DataFram
         if "validation" in reason and "join" in reason:
             raise DataError("outcomes: the id column is repeated; each prediction may have one outcome") from None
         raise DataError(f"snapshots could not be read or computed ({reason})") from None
+    except OSError as exc:  # a file gone since the scan, or not reachable from a Dask worker
+        raise DataError(f"a snapshot file could not be read ({exc}); check that it exists where the audit "
+                        "runs") from None
     except BaseException as exc:  # a panic inside polars (corrupt pages) is a BaseException
         if type(exc).__name__ != "PanicException":
             raise
@@ -95,6 +98,18 @@ def _values(jobs: list[tuple[str, pl.LazyFrame]], frames: list[pl.DataFrame], n:
             b, name = key.split("\x1f", 1)
             values[int(b)][side + name] = value(frame.get_column(key))
     return values
+
+
+#: How long a Dask scheduler may take to show a worker before the audit gives up.
+WORKER_WAIT_S = 30
+
+
+def _cores() -> int:
+    """Cores this process may use (affinity and container limits), for the local cluster's workers."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class LocalEngine:
@@ -172,17 +187,36 @@ class DaskEngine:
             self.client = client
             self._owns_client = False
             return
+        if scheduler is not None and not scheduler.strip():
+            raise UsageError("--scheduler is empty; give an address such as tcp://host:8786, or leave it out for "
+                             "worker processes on this machine")
         try:
             if scheduler:
                 self.client = Client(scheduler, timeout="10s")
             else:  # no address: a cluster of worker processes on this machine
-                self._cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1,
-                                             processes=True, dashboard_address=None)
+                self._cluster = LocalCluster(n_workers=_cores(), threads_per_worker=1, processes=True,
+                                             dashboard_address=None)
                 self.client = Client(self._cluster)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            self._close_cluster()
             raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}); check the "
                              "address (tcp://host:8786) and that the scheduler is running") from None
+        except RuntimeError as exc:  # worker processes could not start (a script without a __main__ guard)
+            self._close_cluster()
+            raise UsageError(f"--engine dask: could not start local Dask workers ({exc}); from Python, call the "
+                             "audit under `if __name__ == \"__main__\":`, or pass a scheduler address") from None
         self._owns_client = True
+        try:
+            self.client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except (TimeoutError, OSError):
+            self.close()
+            raise UsageError(f"--scheduler {scheduler}: the Dask scheduler has no workers (waited "
+                             f"{WORKER_WAIT_S} s); start workers with `dask worker {scheduler}`") from None
+
+    def _close_cluster(self) -> None:
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
 
     def _gather(self, futures: list[Any]) -> list[Any]:
         out = self.client.gather(futures)
@@ -206,8 +240,7 @@ class DaskEngine:
     def close(self) -> None:
         if self._owns_client:
             self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        self._close_cluster()
 
 
 Engine = LocalEngine | DaskEngine
@@ -222,5 +255,7 @@ def make(engine: str | Engine | None, scheduler: str | None = None) -> tuple[Eng
     if engine == "dask":
         return DaskEngine(scheduler), True
     if isinstance(engine, LocalEngine | DaskEngine):
+        if scheduler:
+            raise UsageError("scheduler: give it to DaskEngine(scheduler) or pass engine='dask', not both")
         return engine, False
     raise UsageError(f"engine {engine!r}: use 'local' or 'dask'")

@@ -145,7 +145,8 @@ def scan(source: str | os.PathLike[str], role: str) -> Snapshot:
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise DataError(f"{role} snapshot: {files[0]} repeats column names {', '.join(dupes)}; rename them")
     try:
-        frame = pl.scan_parquet([str(f) for f in files], hive_partitioning=hive)
+        # absolute paths: the plan may run elsewhere (a Dask worker in another directory)
+        frame = pl.scan_parquet([str(Path(f).resolve()) for f in files], hive_partitioning=hive)
         schema = dict(frame.collect_schema())
     except pl.exceptions.PolarsError as exc:
         reason = str(exc).splitlines()[0]

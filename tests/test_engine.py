@@ -108,3 +108,48 @@ def test_scheduler_without_the_dask_engine_is_a_usage_error() -> None:
         make("local", "tcp://127.0.0.1:8786")
     engine, owned = make(None)
     assert isinstance(engine, LocalEngine) and owned
+
+
+def test_scheduler_without_workers_is_a_usage_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlaudit.engine as engines
+
+    monkeypatch.setattr(engines, "WORKER_WAIT_S", 1)
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:
+        res = CliRunner().invoke(app, ["audit", "-c", str(SAMPLE / "contract.yaml"), "-r",
+                                       str(SAMPLE / "reference.parquet"), "--current", str(SAMPLE / "current"),
+                                       "--engine", "dask", "--scheduler", empty.scheduler_address])
+    assert res.exit_code == 2
+    assert "has no workers" in res.output and len([x for x in res.output.splitlines() if x.strip()]) == 1
+
+
+@pytest.mark.parametrize("address", ["foo", "http://127.0.0.1:8786", "tcp://[::1", " "])
+def test_malformed_scheduler_address_is_a_usage_error(address: str) -> None:
+    res = CliRunner().invoke(app, ["audit", "-c", str(SAMPLE / "contract.yaml"), "-r",
+                                   str(SAMPLE / "reference.parquet"), "--current", str(SAMPLE / "current"),
+                                   "--engine", "dask", "--scheduler", address])
+    assert res.exit_code == 2, res.output
+    assert "--scheduler" in res.output and "Traceback" not in res.output
+
+
+def test_snapshot_paths_reach_workers_absolute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers may run in another directory: the plan they receive names files by absolute path."""
+    from mlaudit import snapshots
+
+    monkeypatch.chdir(SAMPLE.parent)
+    snap = snapshots.load("sample_data/reference.parquet", "reference")
+    plan = snap.frame.explain(optimized=False)
+    assert str((SAMPLE / "reference.parquet").resolve()) in plan
+
+
+def test_a_file_gone_after_the_scan_is_a_data_error(tmp_path: Path) -> None:
+    import polars as pl
+
+    from mlaudit.engine import run
+
+    path = tmp_path / "gone.parquet"
+    pl.DataFrame({"a": [1]}).write_parquet(path)
+    frame = pl.scan_parquet(path)
+    frame.collect_schema()
+    path.unlink()
+    with pytest.raises(MlauditError, match="could not be read"):
+        run([frame])
