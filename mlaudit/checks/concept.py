@@ -150,9 +150,10 @@ def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
             shifts.append((name, labels, concept.binned_mean_shift(
                 y_ref[keep_ref] / unit, ref_bins[keep_ref], y_cur[keep_cur] / unit, cur_bins[keep_cur], len(labels))))
         adjusted = _correct([s.p_value for _, _, s in shifts], settings.correction)
+        coverage = float(keep_cur.mean()) if keep_cur.size else 0.0
         out = []
         for (name, labels, s), p_adj in zip(shifts, adjusted, strict=True):
-            out.append(_result(ctx, spec, levels, name, labels, s, p_adj, settings.alpha, needs_score))
+            out.append(_result(ctx, spec, levels, name, labels, s, p_adj, settings.alpha, needs_score, coverage))
         return out
 
     return [Planned(column=None, requests=current, reference_requests=reference, finish=finish,
@@ -160,7 +161,7 @@ def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
 
 
 def _result(ctx: Context, spec: CheckSpec, levels: Levels, name: str, labels: list[str], s: concept.BinnedShift,
-            p_adj: float, alpha: float, is_error: bool) -> CheckResult:
+            p_adj: float, alpha: float, is_error: bool, coverage: float = 1.0) -> CheckResult:
     if not np.isfinite(p_adj):
         return result(spec, ctx, Status.skipped, f"'{name}': no bin has {concept.MIN_BIN_ROWS} rows with outcomes "
                       "on both sides", column=name, levels=levels)
@@ -176,9 +177,12 @@ def _result(ctx: Context, spec: CheckSpec, levels: Levels, name: str, labels: li
     msg = (f"'{name}': {what} by bin {verdict}: mean change {s.effect:.4g} (warn above {levels.warn:g}, fail above "
            f"{levels.fail:g}; chi-square p={p_adj:.3g} after correction, {s.dof} bins){detail}"
            if levels.warn is not None and levels.fail is not None else f"'{name}': mean change {s.effect:.4g}")
+    if coverage < 1.0:  # judged on the rows whose outcome has arrived, which may not be the whole period
+        msg += f"; outcomes known for {coverage:.1%} of production rows (see labels.coverage)"
     return result(spec, ctx, status, msg, column=name, value=s.effect, levels=levels, p_value=s.p_value,
                   p_value_adjusted=p_adj, bins=labels, reference_means=s.reference_means,
-                  current_means=s.current_means, reference_rows=s.reference_rows, current_rows=s.current_rows)
+                  current_means=s.current_means, reference_rows=s.reference_rows, current_rows=s.current_rows,
+                  outcome_coverage=coverage)
 
 
 def plan_concept(ctx: Context) -> list[Planned]:
