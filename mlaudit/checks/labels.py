@@ -32,8 +32,8 @@ CONFLICTS = CheckSpec(
 VALIDITY = CheckSpec(
     "labels.validity", LI, MB,
     "Label values outside the allowed set (labels.allowed; 0/1 or true/false for binary models, model.classes "
-    "for multiclass, finite numbers for regression), missing training labels, and a label type that differs "
-    "between training and production.",
+    "for multiclass, finite numbers for regression), a model.positive_class that matches no label, missing "
+    "training labels (null or NaN), and a label type that differs between training and production.",
     statistic="invalid_share", warn=0.0, fail=0.01,
 )
 COVERAGE = CheckSpec(

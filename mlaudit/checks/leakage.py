@@ -33,22 +33,25 @@ FL, MB, DQ = FailureMode.feature_leakage, OwnerArea.model_behavior, OwnerArea.da
 
 SINGLE = CheckSpec(
     "leakage.single_feature", FL, MB,
-    "One model input alone nearly predicts the training label. Statistic by kind: oriented ROC AUC (binary "
-    "label, numeric input; warn 0.85, fail 0.9), normalised mutual information I(X;Y)/H(Y) (categorical input "
-    "or multiclass label; warn 0.5, fail 0.7), |Spearman| (regression, numeric; warn 0.85, fail 0.95) or "
-    "eta^2 (regression, categorical; warn 0.7, fail 0.9). Strong but legitimate inputs stay below these.",
+    "One model input alone nearly predicts the training label. Statistic by kind: oriented ROC AUC of the "
+    "values, or of 'the value is missing' when higher (binary label; numeric, boolean, date or time input; warn "
+    "0.85, fail 0.9), bias-corrected normalised mutual information I(X;Y)/H(Y) (categorical input or multiclass "
+    "label; warn 0.5, fail 0.7), |Spearman| (regression, numeric; warn 0.85, fail 0.95) or eta^2 (regression, "
+    "categorical; warn 0.7, fail 0.9). Strong but legitimate inputs stay below these.",
     statistic="predictive_power",
 )
 VANISHING = CheckSpec(
     "leakage.vanishing", FL, MB,
     "An input that is strong in training (oriented AUC >= 0.7, mutual information or eta^2 >= 0.2, "
-    "|Spearman| >= 0.5) loses its power in production (needs outcomes): the drop of the statistic above its "
-    "level and significant (AUC: Hanley-McNeil z-test at drift.alpha).",
+    "|Spearman| >= 0.5) loses its power in production (needs outcomes): the drop, measured in the training "
+    "direction, above its level and significant at drift.alpha (Hanley-McNeil for AUC, Fisher z for Spearman "
+    "and eta, per-value homogeneity for mutual information).",
     statistic="power_drop", warn=0.1, fail=0.2,
 )
 IDENTIFIER = CheckSpec(
     "leakage.identifier", FL, MB,
-    "An id-like column (columns.id, columns.entity, unique or near-unique text/integer columns, leakage.ids) "
+    "An id-like column (columns.id, columns.entity, unique features, leakage.ids, undeclared near-unique "
+    "text/integer columns) "
     "orders the training labels: oriented AUC (binary) or |Spearman| (regression) of its sort order, judged "
     "when significant at drift.alpha. Ids assigned in an order that tracks the outcome leak it.",
     statistic="id_order_power", warn=0.6, fail=0.7,
