@@ -310,3 +310,25 @@ def test_init_on_the_sample_reference_guesses_every_role_and_audits_it_cleanly(t
     assert {(r.check, r.column) for r in result.findings()} == {
         ("labels.conflicts", None), ("leakage.single_feature", "collections_flag"),
         ("labels.suspected_errors", None)}, [r.message for r in result.findings()]
+
+
+def test_init_takes_the_outcome_delay_from_the_reference(tmp_path: Path) -> None:
+    """labels.delay is the 95th percentile of label_time - event_time, in whole days, rounded up."""
+    from mlaudit.contract.loader import parse_contract
+
+    start = dt.datetime(2026, 1, 1)
+    decided = [start + dt.timedelta(hours=i) for i in range(200)]
+    delays = [dt.timedelta(days=1 + (i % 5)) + dt.timedelta(hours=3) for i in range(200)]  # 1d3h .. 5d3h
+    frame = pl.DataFrame({"id": [f"A{i}" for i in range(200)], "decided_at": decided,
+                          "outcome_at": [d + x for d, x in zip(decided, delays, strict=True)],
+                          "x": [float(i) for i in range(200)], "label": [i % 2 for i in range(200)]})
+    path = tmp_path / "ref.parquet"
+    frame.write_parquet(path)
+    text = infer_contract(str(path))
+    contract = parse_contract(text, "inferred.yaml").contract
+    assert contract.columns.label_time == "outcome_at" and contract.labels.delay == "6d"  # p95 is 5d3h
+
+    frame.drop("outcome_at").write_parquet(path)
+    text = infer_contract(str(path))
+    assert parse_contract(text, "inferred.yaml").contract.labels.delay is None
+    assert "# labels: {delay: 10d}" in text

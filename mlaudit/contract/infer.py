@@ -216,6 +216,21 @@ def _round_up(x: float, digits: int = 3) -> float:
     return float(math.ceil(x * 10**digits) / 10**digits)
 
 
+def _labels_section(frame: pl.LazyFrame, schema: dict[str, pl.DataType], roles: dict[str, Any]) -> list[str]:
+    """labels.delay from the reference's own outcome delays (95th percentile of label_time - event_time, in
+    whole days), so that labels.coverage knows which production rows should have an outcome by now."""
+    et, lt = roles.get("event_time"), roles.get("label_time")
+    temporal = (pl.Datetime, pl.Date)
+    if not (et and lt and isinstance(schema.get(et), temporal) and isinstance(schema.get(lt), temporal)):
+        return ["# labels: {delay: 10d}  # time within which outcomes arrive (needs columns.label)"]
+    days = (pl.col(lt).cast(pl.Datetime("us")) - pl.col(et).cast(pl.Datetime("us"))).dt.total_seconds() / 86400
+    p95, longest = frame.select(days.quantile(0.95), days.max().alias("max")).collect().row(0)
+    if p95 is None or p95 <= 0:
+        return ["# labels: {delay: 10d}  # time within which outcomes arrive"]
+    return ["labels:", f"  delay: {math.ceil(p95)}d  # CONFIRM: 95% of reference outcomes arrived within this "
+                       f"(longest {longest:.1f} days)"]
+
+
 def infer_contract(source: str, name: str | None = None) -> str:
     """Contract YAML text inferred from the snapshot at `source`."""
     snap = snapshots.scan(source, "snapshot")
@@ -253,7 +268,7 @@ def infer_contract(source: str, name: str | None = None) -> str:
             lines.append(f"  {role}: {_key(roles[role])}")
     if "segments" in roles:
         lines.append(f"  segments: [{', '.join(_key(s) for s in roles['segments'])}]")
-    lines += ["", "features:"]
+    lines += ["", *_labels_section(snap.frame, snap.schema, roles), "", "features:"]
 
     feature_rows: list[tuple[_Profile, str, tuple[float | int, float | int] | None]] = []
     skipped_temporal, unsupported = [], []
