@@ -266,11 +266,11 @@ def pct(x: float) -> str:
     return f"{x * 100:.2f}%" if x < 0.1 else f"{x * 100:.1f}%"
 
 
-def limit_text(levels: Levels) -> str:
-    """'fail above 1%, warn above 0%' for messages."""
+def limit_text(levels: Levels, shown: Callable[[float], str] = pct) -> str:
+    """'fail above 1%, warn above 0%' for messages (`shown` formats the levels: shares by default)."""
     parts = []
     if levels.fail is not None:
-        parts.append(f"fail above {pct(levels.fail)}")
+        parts.append(f"fail above {shown(levels.fail)}")
     if levels.warn is not None:
-        parts.append(f"warn above {pct(levels.warn)}")
+        parts.append(f"warn above {shown(levels.warn)}")
     return ", ".join(parts) or "no limit"

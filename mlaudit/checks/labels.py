@@ -127,9 +127,7 @@ def _conflict_plan(ctx: Context, side: str, kind: str, cols: list[str], label: s
     # rows with a label and at least one known key value: a row whose inputs are all missing (an outage)
     # is no evidence of two labels for the same case
     keep = ~target.missing_label(label, dtype) & pl.any_horizontal([pl.col(k).is_not_null() for k in cols])
-    id_col = ctx.contract.columns.id
-    schema = target.schema(ctx, side)
-    example = pl.col(id_col) if id_col and id_col in schema else pl.int_range(pl.len())
+    example = target.row_ids(ctx, side)
     # a 64-bit hash of the key columns per row; two different keys share one with probability ~1e-19 per pair
     requests = {"h": target.row_hash(cols).filter(keep).implode(), "y": _label_code(label, dtype).filter(keep)
                 .implode(), "ids": example.filter(keep).implode()}
@@ -167,8 +165,7 @@ def _conflict_plan(ctx: Context, side: str, kind: str, cols: list[str], label: s
                       examples=examples, snapshot=side, key=kind, groups=groups, key_columns=cols,
                       repeated_rows=repeated)
 
-    reqs = {"requests": requests} if side == "current" else {"reference_requests": requests}
-    return Planned(column=None, finish=finish, **reqs)  # type: ignore[arg-type]
+    return target.planned(side, None, requests, finish)
 
 
 def _allowed(ctx: Context, lab: target.Label, dtype: pl.DataType) -> list[Any] | None:
@@ -267,8 +264,7 @@ def plan_validity(ctx: Context) -> list[Planned]:
                           count=invalid + nulls, total=n, examples=bad[:5], snapshot=side, missing_labels=nulls,
                           invalid_labels=invalid, type_changed=bool(type_change and side == "current"))
 
-        reqs = {"requests": requests} if side == "current" else {"reference_requests": requests}
-        out.append(Planned(column=lab.name, finish=finish, **reqs))  # type: ignore[arg-type]
+        out.append(target.planned(side, lab.name, requests, finish))
     return out
 
 
@@ -423,8 +419,7 @@ def plan_agreement(ctx: Context) -> list[Planned]:
             return result(AGREEMENT, ctx, status, msg, value=value, levels=levels, total=n, kappa=kappa,
                           statistic_name=name, full_agreement=agree, snapshot=side, sources=list(sources))
 
-        reqs = {"requests": requests} if side == "current" else {"reference_requests": requests}
-        out.append(Planned(column=None, finish=finish, **reqs))  # type: ignore[arg-type]
+        out.append(target.planned(side, None, requests, finish))
     if not out:
         return [skipped(AGREEMENT, ctx, f"no snapshot has every label source ({', '.join(sources)})")]
     return out
@@ -451,8 +446,7 @@ def plan_suspected(ctx: Context) -> list[Planned]:
     confidence = pl.max_horizontal(p, 1 - p)
     confident = usable & (confidence >= CONFIDENT)
     wrong = confident & ((p >= 0.5) != y)
-    id_col = c.columns.id
-    example = pl.col(id_col) if id_col and id_col in ctx.reference_schema else pl.int_range(pl.len())
+    example = target.row_ids(ctx, "reference")
     # calibration where the model is not confident: excess errors at the extremes mean label errors only if
     # the score is calibrated elsewhere (expected calibration error over the ten score bins between 0.1 and 0.9)
     middle = usable & (confidence < CONFIDENT)

@@ -253,6 +253,10 @@ def _nmi(table: Mapping[tuple[Any, Any], int]) -> float:
     return max(mi.mi - bias, 0.0) / mi.h_y if mi.h_y > 0 else 0.0
 
 
+def _plain(level: float) -> str:
+    return f"{level:g}"
+
+
 def _shown(p: Power) -> str:
     if p.missing_auc is not None and (p.auc is None):
         return f"AUC {p.value:.3f} of whether the value is missing"
@@ -295,18 +299,12 @@ def plan_single(ctx: Context) -> list[Planned]:
             status = levels.grade(power.value)
             verdict = ("alone nearly predicts the training label: a leak (a value set after the outcome, or the "
                        "outcome in disguise)?" if status is not Status.passed else "does not alone predict the label")
-            msg = f"'{name}': {_shown(power)} over {power.n:,} training rows; {verdict}; {_limits(levels)}"
+            msg = f"'{name}': {_shown(power)} over {power.n:,} training rows; {verdict}; {limit_text(levels, _plain)}"
             return result(SINGLE, ctx, status, msg, column=name, value=power.value, levels=levels, total=power.n,
                           measure=stat, auc=power.auc.auc if power.auc else None)
 
         out.append(Planned(column=name, reference_requests=requests, finish=finish))
     return out or [skipped(SINGLE, ctx, "no declared model input in the training snapshot")]
-
-
-def _limits(levels: Levels) -> str:
-    parts = [f"fail above {levels.fail:g}" if levels.fail is not None else "",
-             f"warn above {levels.warn:g}" if levels.warn is not None else ""]
-    return ", ".join(p for p in parts if p) or "no limit"
 
 
 def _drop_p_value(before: Power, after: Power) -> tuple[float, float]:
@@ -402,7 +400,7 @@ def plan_vanishing(ctx: Context) -> list[Planned]:
             verdict = ("a leak that production does not have?" if status is not Status.passed
                        else "holds in production" if graded is Status.passed else "no significant drop")
             msg = (f"'{name}': {NAMES[stat]} {before.value:.3f} in training, {now:.3f} in production "
-                   f"(p={p_value:.3g}): {verdict}; drop {_limits(levels)}")
+                   f"(p={p_value:.3g}): {verdict}; drop {limit_text(levels, _plain)}")
             return result(VANISHING, ctx, status, msg, column=name, value=drop, levels=levels, measure=stat,
                           reference_power=before.value, current_power=now, p_value=p_value,
                           reference_rows=before.n, current_rows=after.n)
@@ -455,7 +453,7 @@ def plan_identifier(ctx: Context) -> list[Planned]:
             verdict = ("its sort order predicts the label: ids assigned in an order that tracks the outcome"
                        if status is not Status.passed else "its order says nothing about the label")
             sig = f", p={p_value:.3g}" if p_value is not None else ""
-            msg = f"'{name}' ({why}): {_shown(power)} of its sort order{sig}; {verdict}; {_limits(levels)}"
+            msg = f"'{name}' ({why}): {_shown(power)} of its sort order{sig}; {verdict}; {limit_text(levels, _plain)}"
             return result(IDENTIFIER, ctx, status, msg, column=name, value=power.value, levels=levels,
                           total=power.n, p_value=p_value, measure=stat, declared=is_declared,
                           distinct_share=distinct / rows if rows else None)
@@ -489,8 +487,7 @@ def plan_available_at(ctx: Context) -> list[Planned]:
                 late = (known.dt.date() > decided.dt.date()).fill_null(False)
             else:
                 late = (known > decided).fill_null(False)
-            id_col = c.columns.id
-            example = pl.col(id_col) if id_col and id_col in schema else pl.int_range(pl.len())
+            example = target.row_ids(ctx, side)
             requests = {"late": late.sum(), "timed": (known.is_not_null() & decided.is_not_null()).sum(),
                         "worst": (known - decided).dt.total_seconds().max(),
                         "examples": example.filter(late).head(5).implode()}
@@ -511,8 +508,7 @@ def plan_available_at(ctx: Context) -> list[Planned]:
                 return result(AVAILABLE_AT, ctx, status, msg, column=name, value=value, levels=levels,
                               count=late_n, total=n, examples=v[prefix + "examples"] or (), snapshot=side)
 
-            reqs = {"requests": requests} if side == "current" else {"reference_requests": requests}
-            out.append(Planned(column=name, finish=finish, **reqs))  # type: ignore[arg-type]
+            out.append(target.planned(side, name, requests, finish))
     return out or [skipped(AVAILABLE_AT, ctx, "the available_at and event time columns are not timestamps in "
                                               "either snapshot")]
 

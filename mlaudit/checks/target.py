@@ -4,14 +4,15 @@ are model inputs (so that ids and role columns never count as features)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from mlaudit.checks.base import Context
+from mlaudit.checks.base import Context, Planned
 from mlaudit.contract.model import Task
+from mlaudit.results import CheckResult
 
 #: Column roles that are never model inputs.
 NON_INPUT_ROLES = ("id", "entity", "event_time", "score", "predicted_class", "decision", "label", "label_time",
@@ -178,3 +179,17 @@ def naive_utc(name: str, dtype: pl.DataType) -> pl.Expr:
 
 def utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def row_ids(ctx: Context, side: str) -> pl.Expr:
+    """Per row, what examples show: the prediction id (columns.id) when the snapshot has it, else the row number."""
+    id_col = ctx.contract.columns.id
+    return pl.col(id_col) if id_col and id_col in schema(ctx, side) else pl.int_range(pl.len())
+
+
+def planned(side: str, column: str | None, requests: dict[str, pl.Expr],
+            finish: Callable[[Mapping[str, Any]], CheckResult]) -> Planned:
+    """A plan whose requests are evaluated on one snapshot ('reference' or 'current')."""
+    if side == "current":
+        return Planned(column=column, requests=requests, finish=finish)
+    return Planned(column=column, reference_requests=requests, finish=finish)
