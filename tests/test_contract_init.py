@@ -45,8 +45,8 @@ def realistic_frame(rows: int = ROWS, seed: int = 7) -> pl.DataFrame:
         "n_accounts": rng.poisson(3, rows).astype(np.int32),
         "region": rng.choice(REGIONS, rows),
         "has_mortgage": rng.random(rows) < 0.3,
-        "default_prob": rng.random(rows),
-        "defaulted": rng.random(rows) < 0.1,
+        "default_prob": (p := rng.beta(1, 8, rows)),  # a calibrated score: P(default)
+        "defaulted": rng.random(rows) < p,
     })
 
 

@@ -60,7 +60,8 @@ def _outcome(values: Any, dtype: pl.DataType, positive: Any, task: Task) -> NDAr
     return np.asarray(hit.fill_null(float("nan")).to_numpy(), dtype=np.float64)
 
 
-def _bins(kind: str, ref_raw: Any, cur_raw: Any, k: int) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str]]:
+def feature_bins(kind: str, ref_raw: Any, cur_raw: Any, k: int
+                 ) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str]]:
     """Bin index per row on both sides; the last bin holds missing values."""
     if kind == "numeric":
         ref, cur = rows.numeric_array(ref_raw), rows.numeric_array(cur_raw)
@@ -146,7 +147,7 @@ def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
             unit = sd if sd > 0 else 1.0
         shifts = []
         for name, kind in features:
-            ref_bins, cur_bins, labels = _bins(kind, v[f"reference:{name}"], v[name], settings.bins)
+            ref_bins, cur_bins, labels = feature_bins(kind, v[f"reference:{name}"], v[name], settings.bins)
             shifts.append((name, labels, concept.binned_mean_shift(
                 y_ref[keep_ref] / unit, ref_bins[keep_ref], y_cur[keep_cur] / unit, cur_bins[keep_cur], len(labels))))
         adjusted = _correct([s.p_value for _, _, s in shifts], settings.correction)

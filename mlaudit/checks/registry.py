@@ -6,7 +6,18 @@ import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mlaudit.checks import concept, drift, labels, leakage, multivariate, outputs, rowskew, skew, validation
+from mlaudit.checks import (
+    concept,
+    drift,
+    labels,
+    leakage,
+    multivariate,
+    outputs,
+    performance,
+    rowskew,
+    skew,
+    validation,
+)
 from mlaudit.checks.base import CheckSpec, Context, Planned
 from mlaudit.errors import UsageError
 
@@ -71,7 +82,7 @@ class Registry:
 
 def _entries() -> list[tuple[CheckSpec, Planner]]:
     out: list[tuple[CheckSpec, Planner]] = []
-    for module in (validation, outputs, drift, multivariate, concept, skew, rowskew, labels, leakage):
+    for module in (validation, outputs, drift, multivariate, concept, skew, rowskew, labels, leakage, performance):
         out += [(spec, module.PLANNERS[spec.id]) for spec in module.SPECS]
     return out
 

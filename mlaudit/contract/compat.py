@@ -59,6 +59,11 @@ def problems_against(
         problem = rule_problem(rule.expr, union)
         if problem:
             problems.append(f"{loaded.where(('rules', i, 'expr'))}: rule '{rule.name}' {problem}")
+    for i, predicate in enumerate(contract.outcomes.slices.predicates):
+        problem = rule_problem(predicate.expr, union)
+        if problem:
+            problems.append(f"{loaded.where(('outcomes', 'slices', 'predicates', i, 'expr'))}: slice "
+                            f"'{predicate.name}' {problem}")
     return problems
 
 

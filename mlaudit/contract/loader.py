@@ -251,6 +251,15 @@ def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], s
                 pl.sql_expr(expr)
             except Exception as exc:  # polars raises several error types for bad SQL
                 problems.append(f"{where(('rules', i, 'expr'))}: SQL expression does not parse: {exc}")
+    predicates = _mapping(_mapping(data.get("outcomes")).get("slices")).get("predicates")
+    for i, predicate in enumerate(predicates if isinstance(predicates, list) else []):
+        expr = _mapping(predicate).get("expr")
+        if isinstance(expr, str):
+            try:
+                pl.sql_expr(expr)
+            except Exception as exc:  # polars raises several error types for bad SQL
+                problems.append(f"{where(('outcomes', 'slices', 'predicates', i, 'expr'))}: SQL expression does "
+                                f"not parse: {exc}")
     features = _mapping(data.get("features"))
     for name, feature in features.items():
         ftype = _mapping(feature).get("type")
@@ -300,6 +309,51 @@ def _model_problems(contract: Contract, where: typing.Callable[[KeyPath], str]) 
                 f"{where(('columns', 'probabilities'))}: {len(contract.columns.probabilities)} probability "
                 f"columns but model.classes lists {len(classes)}; list one class per column"
             )
+    return problems + _outcome_problems(contract, where)
+
+
+#: Headline metrics each task can compute.
+_TASK_METRICS = {
+    "binary_classification": ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier"),
+    "multiclass_classification": ("accuracy", "macro_precision", "macro_recall", "macro_f1", "roc_auc", "log_loss",
+                                  "brier"),
+    "regression": ("mae", "rmse", "mape", "pinball", "asymmetric"),
+}
+
+
+def _outcome_problems(contract: Contract, where: typing.Callable[[KeyPath], str]) -> list[str]:
+    """The outcomes section against the model's task and the column roles it relies on."""
+    problems = []
+    o, task = contract.outcomes, contract.model.task.value
+    if o.headline is not None and o.headline not in _TASK_METRICS[task]:
+        problems.append(f"{where(('outcomes', 'headline'))}: '{o.headline}' is not a {task} metric; use one of "
+                        f"{', '.join(_TASK_METRICS[task])}")
+    costs = o.costs
+    if costs is None:
+        return problems
+    binary_costs = costs.false_negative is not None or costs.false_positive is not None
+    if binary_costs and task != "binary_classification":
+        key = "false_negative" if costs.false_negative is not None else "false_positive"
+        problems.append(f"{where(('outcomes', 'costs', key))}: false_negative/false_positive costs apply to binary "
+                        "models; give a cost matrix (outcomes.costs.matrix) instead")
+    if costs.matrix and task == "regression":
+        problems.append(f"{where(('outcomes', 'costs', 'matrix'))}: a cost matrix needs classes; regression costs "
+                        "come from columns.cost")
+    cells: list[tuple[KeyPath, typing.Any]] = [(("outcomes", "costs", k), getattr(costs, k))
+                                               for k in ("false_negative", "false_positive")]
+    cells += [(("outcomes", "costs", "matrix", i, "cost"), c.cost) for i, c in enumerate(costs.matrix)]
+    classes = [str(c) for c in contract.model.classes or []]
+    for path, value in cells:
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            problems.append(f"{where(path)}: cost {value} is negative; write what an error costs as a positive "
+                            "amount")
+        if value == "amount" and not contract.columns.amount:
+            problems.append(f"{where(path)}: 'amount' means columns.amount, which the contract does not set")
+    for i, cell in enumerate(costs.matrix):
+        for key in ("actual", "predicted"):
+            if classes and str(getattr(cell, key)) not in classes:
+                problems.append(f"{where(('outcomes', 'costs', 'matrix', i, key))}: class {getattr(cell, key)!r} "
+                                f"is not in model.classes ({', '.join(classes)})")
     return problems
 
 

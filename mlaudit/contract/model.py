@@ -320,15 +320,118 @@ class LeakageSettings(Strict):
                                  "and production (the overlap is then judged, not only reported).")
 
 
+#: Metrics a contract may name as its headline (see docs/checks.md, performance.realised).
+MetricName = Literal["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier",
+                     "macro_precision", "macro_recall", "macro_f1", "mae", "rmse", "mape", "pinball", "asymmetric"]
+#: A cost: a number (per decision), or a column holding it per row ('amount' means columns.amount).
+CostValue = Number | str
+
+
+class CostCell(Strict):
+    """The cost of predicting `predicted` when the truth is `actual` (multiclass cost matrix)."""
+
+    actual: str | int | bool = Field(description="True class.")
+    predicted: str | int | bool = Field(description="Predicted class.")
+    cost: CostValue = Field(description="Cost per such decision: a number or a column name.")
+
+
+class CostSettings(Strict):
+    """What errors cost. Correct decisions cost nothing; costs are positive amounts (money, harm)."""
+
+    false_negative: CostValue | None = Field(default=None, description="Cost of a missed positive (binary): a "
+                                             "number, or a column with the cost per row ('amount': columns.amount).")
+    false_positive: CostValue | None = Field(default=None, description="Cost of a false alarm (binary): a number "
+                                             "or a column.")
+    matrix: list[CostCell] = Field(default_factory=list, description="Cost per (actual, predicted) class pair "
+                                   "(multiclass; pairs not listed cost nothing).")
+    currency: str | None = Field(default=None, description="Unit shown with costs (EUR, USD, hours).")
+
+
+class CalibrationSettings(Strict):
+    max_ece: Number = Field(default=0.05, gt=0, le=1, description="Largest expected calibration error (equal-width "
+                            "bins) tolerated in production (fail level of performance.calibration).")
+    bins: int = Field(default=10, ge=2, le=100, description="Bins for calibration error and the reliability diagram.")
+
+
+class SlicePredicate(Strict):
+    name: str = Field(description="Slice name shown in findings.")
+    expr: str = Field(description="SQL condition selecting the slice's rows (evaluated by polars).")
+
+
+class SliceSettings(Strict):
+    """Segments whose performance is reported and judged on their own."""
+
+    columns: list[str] | None = Field(default=None, description="Columns whose values define slices (default: "
+                                      "columns.segments).")
+    cross: bool = Field(default=True, description="Also every combination of two of those columns' values "
+                        "(region x product).")
+    predicates: list[SlicePredicate] = Field(default_factory=list, description="More slices as SQL conditions.")
+    min_rows: int = Field(default=200, ge=1, description="Fewest production rows with outcomes for a slice to be "
+                          "judged.")
+    search: bool = Field(default=True, description="Also search single features (binned numbers, categories) for "
+                         "the weakest slices (performance.weak_slices).")
+    top: int = Field(default=5, ge=1, le=50, description="How many weak slices the search reports.")
+
+
+class ConfidenceSettings(Strict):
+    low: Number = Field(default=0.6, gt=0, le=1, description="Confidence (largest class probability) below which a "
+                        "prediction counts as low-confidence.")
+    max_increase: Number = Field(default=0.05, ge=0, le=1, description="Rise in the share of low-confidence "
+                                 "predictions tolerated (warn level of performance.confidence).")
+
+
+class Asymmetric(Strict):
+    over: Number = Field(default=1.0, ge=0, description="Weight per unit of over-prediction.")
+    under: Number = Field(default=1.0, ge=0, description="Weight per unit of under-prediction.")
+
+
+class EstimateSettings(Strict):
+    enabled: bool = Field(default=True, description="Estimate binary performance per chunk from the scores "
+                          "(CBPE) where outcomes have not arrived.")
+    calibrate: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Recalibrate scores on the reference (isotonic) first: auto does when the "
+        "reference shows significant miscalibration.")
+
+
+class OutcomeSettings(Strict):
+    """What the model's decisions cost and whom they fail (see docs/checks.md, performance.*)."""
+
+    headline: MetricName | None = Field(default=None, description="The metric the team reports (default: roc_auc "
+                                        "for binary, macro_f1 for multiclass, rmse for regression).")
+    tolerance: Number | None = Field(default=None, ge=0, description="Allowed worsening of the headline from the "
+                                     "reference, in its units (default 0.02 for rates such as accuracy or ROC AUC; "
+                                     "relative_tolerance of the reference value for losses).")
+    relative_tolerance: Number = Field(default=0.1, ge=0, description="Allowed relative worsening of losses (log "
+                                       "loss, Brier, MAE, RMSE...) other than the headline.")
+    threshold: Number = Field(default=0.5, gt=0, lt=1, description="Score at or above which a binary model predicts "
+                              "the positive class (when columns.predicted_class is not set).")
+    alpha: Number = Field(default=0.01, gt=0, lt=1, description="Significance a worsening needs before it is "
+                          "reported (one-sided; slices corrected for multiple testing).")
+    costs: CostSettings | None = Field(default=None, description="What errors cost (default: columns.cost per row "
+                                       "when set).")
+    calibration: CalibrationSettings = Field(default_factory=CalibrationSettings, description="Calibration limits.")
+    slices: SliceSettings = Field(default_factory=SliceSettings, description="Slices to judge on their own.")
+    rare_class_share: Number = Field(default=0.2, gt=0, lt=1, description="A class with at most this share of "
+                                     "reference outcomes is rare: its recall and precision are judged on their own.")
+    confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings, description="Low-confidence "
+                                           "predictions.")
+    signals: list[str] = Field(default_factory=list, description="Columns with operational signals per decision "
+                               "(complaints, escalations, reversals, losses): booleans as a rate, numbers as a mean.")
+    quantile: Number = Field(default=0.5, gt=0, lt=1, description="Quantile of the pinball loss (regression).")
+    asymmetric: Asymmetric = Field(default_factory=Asymmetric, description="Weights of the asymmetric loss "
+                                   "(regression).")
+    estimate: EstimateSettings = Field(default_factory=EstimateSettings, description="Performance estimation "
+                                       "before outcomes arrive.")
+
+
 #: Sections a person may leave empty (`owners:` with everything commented out): they mean their defaults.
 EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds", "drift", "skew",
-                      "labels", "leakage")
+                      "labels", "leakage", "outcomes")
 
 #: Sections reserved for later failure modes. Version 1 files may carry them as
 #: mappings; their content is validated by the mlaudit version that evaluates
 #: them, and until then the audit notes that they were not evaluated.
 RESERVED_SECTIONS = (
-    "outcomes",
     "human_review",
     "kill_switch",
     "retraining",
@@ -361,7 +464,8 @@ class Contract(Strict):
     skew: SkewSettings = Field(default_factory=SkewSettings, description="Training-serving skew settings.")
     labels: LabelSettings = Field(default_factory=LabelSettings, description="Label checks settings.")
     leakage: LeakageSettings = Field(default_factory=LeakageSettings, description="Leakage checks settings.")
-    outcomes: dict[str, Any] | None = Field(default=None, description="Reserved for outcome and cost checks.")
+    outcomes: OutcomeSettings = Field(default_factory=OutcomeSettings, description="Performance, cost, slices and "
+                                      "calibration (metric blindness).")
     human_review: dict[str, Any] | None = Field(default=None, description="Reserved for human-review routing.")
     kill_switch: dict[str, Any] | None = Field(default=None, description="Reserved for kill-switch conditions.")
     retraining: dict[str, Any] | None = Field(default=None, description="Reserved for retraining evidence.")
@@ -391,4 +495,15 @@ class Contract(Strict):
         refs += [(("labels", "sources", i), col) for i, col in enumerate(self.labels.sources)]
         refs += [(("labels", "conflict_key", i), col) for i, col in enumerate(self.labels.conflict_key or [])]
         refs += [(("leakage", "ids", i), col) for i, col in enumerate(self.leakage.ids)]
+        costs = self.outcomes.costs
+        if costs is not None:
+            for key in ("false_negative", "false_positive"):
+                value = getattr(costs, key)
+                if isinstance(value, str) and value != "amount":
+                    refs.append((("outcomes", "costs", key), value))
+            refs += [(("outcomes", "costs", "matrix", i, "cost"), cell.cost) for i, cell in enumerate(costs.matrix)
+                     if isinstance(cell.cost, str) and cell.cost != "amount"]
+        slice_cols = self.outcomes.slices.columns or []
+        refs += [(("outcomes", "slices", "columns", i), col) for i, col in enumerate(slice_cols)]
+        refs += [(("outcomes", "signals", i), col) for i, col in enumerate(self.outcomes.signals)]
         return refs

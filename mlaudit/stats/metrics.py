@@ -1,0 +1,260 @@
+"""Realised model performance: classification and regression metrics with their sampling error.
+
+Every metric is an exact function of its inputs and comes as an :class:`Estimate`
+with a 95% interval and a standard error, so that two periods can be compared
+without a small sample raising an alarm by chance:
+
+- rates (accuracy, precision, recall): Wilson score interval, binomial standard error;
+- means of per-row losses (log loss, Brier, MAE, MAPE, pinball, cost per decision): the
+  normal interval of a mean, mean +- 1.96 sd / sqrt(n);
+- RMSE: the square root of the interval of the mean squared error;
+- ROC AUC: Hanley-McNeil standard error (AUC from the Mann-Whitney U statistic);
+- F1, macro F1, PR AUC: percentile bootstrap with a fixed seed (no closed form).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mlaudit.stats.association import hanley_mcneil_se, roc_auc
+
+Z95 = 1.959963984540054
+#: Bootstrap resamples and their seed: fixed, so that two runs on the same data agree.
+BOOTSTRAP_REPS = 200
+BOOTSTRAP_SEED = 20261129
+#: log loss clips probabilities to [EPS, 1 - EPS] so that one confident miss is large, not infinite.
+EPS = 1e-15
+
+Floats = NDArray[np.float64]
+Bools = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A metric's value on a sample, its 95% interval and standard error; NaN when it cannot be computed."""
+
+    value: float
+    low: float
+    high: float
+    se: float
+    n: int
+
+    @property
+    def ok(self) -> bool:
+        return math.isfinite(self.value)
+
+
+NAN = Estimate(float("nan"), float("nan"), float("nan"), float("nan"), 0)
+
+#: Metrics where a larger value is better; the others are losses.
+HIGHER_IS_BETTER = frozenset({"accuracy", "precision", "recall", "f1", "macro_precision", "macro_recall", "macro_f1",
+                              "roc_auc", "pr_auc"})
+BINARY = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier")
+MULTICLASS = ("accuracy", "macro_precision", "macro_recall", "macro_f1", "roc_auc", "log_loss", "brier")
+REGRESSION = ("mae", "rmse", "mape", "pinball", "asymmetric")
+
+
+def wilson(k: int, n: int) -> Estimate:
+    """Proportion k/n with the Wilson score interval (z = 1.96) and the binomial standard error."""
+    if n <= 0:
+        return NAN
+    p = k / n
+    centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
+    return Estimate(p, centre - half, centre + half, math.sqrt(p * (1 - p) / n), n)
+
+
+def mean(values: Floats) -> Estimate:
+    """Mean of per-row values with the normal interval mean +- 1.96 s / sqrt(n) (s with ddof=1)."""
+    n = int(values.size)
+    if n == 0:
+        return NAN
+    m = float(values.mean())
+    se = float(values.std(ddof=1)) / math.sqrt(n) if n > 1 else float("nan")
+    return Estimate(m, m - Z95 * se, m + Z95 * se, se, n)
+
+
+def bootstrap(statistic: Callable[[NDArray[np.int64]], float], n: int, reps: int = BOOTSTRAP_REPS,
+              seed: int = BOOTSTRAP_SEED) -> Estimate:
+    """statistic(all rows) with the percentile bootstrap interval over `reps` resamples of row indices
+    (fixed seed); the standard error is the resamples' standard deviation."""
+    if n <= 0:
+        return NAN
+    value = statistic(np.arange(n))
+    if not math.isfinite(value):
+        return Estimate(value, float("nan"), float("nan"), float("nan"), n)
+    rng = np.random.default_rng(seed)
+    draws = np.array([statistic(rng.integers(0, n, n)) for _ in range(reps)])
+    draws = draws[np.isfinite(draws)]
+    if draws.size < 2:
+        return Estimate(value, float("nan"), float("nan"), float("nan"), n)
+    low, high = np.quantile(draws, [0.025, 0.975])
+    return Estimate(value, float(low), float(high), float(draws.std(ddof=1)), n)
+
+
+def _f1(tp: float, fp: float, fn: float) -> float:
+    denominator = 2 * tp + fp + fn
+    return 2 * tp / denominator if denominator else float("nan")
+
+
+def confusion(y: Bools, pred: Bools) -> tuple[int, int, int, int]:
+    """(TP, FP, FN, TN) of boolean truth and prediction."""
+    tp = int(np.sum(y & pred))
+    fp = int(np.sum(~y & pred))
+    fn = int(np.sum(y & ~pred))
+    return tp, fp, fn, int(y.size) - tp - fp - fn
+
+
+def average_precision(score: Floats, y: Bools) -> float:
+    """PR AUC as average precision: sum over distinct score thresholds (highest first) of
+    (R_k - R_{k-1}) P_k, P and R the precision and recall of predicting positive at score >= threshold."""
+    positives = int(y.sum())
+    if positives == 0 or positives == y.size:
+        return float("nan")
+    order = np.argsort(-score, kind="mergesort")
+    s, t = score[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]  # last row of each distinct score
+    tp = np.cumsum(t)[last].astype(np.float64)
+    predicted = (last + 1).astype(np.float64)
+    precision, recall = tp / predicted, tp / positives
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def _auc(score: Floats, y: Bools) -> Estimate:
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return NAN
+    a = roc_auc(score, y).auc
+    se = hanley_mcneil_se(a, n_pos, n_neg)
+    return Estimate(a, max(0.0, a - Z95 * se), min(1.0, a + Z95 * se), se, n_pos + n_neg)
+
+
+def binary(y: Bools, score: Floats | None, pred: Bools) -> dict[str, Estimate]:
+    """Binary metrics of boolean truth `y`, probabilities `score` (P(positive); None when the model gives
+    only a class) and boolean predictions `pred`. Precision is over predicted positives, recall over actual
+    positives; scores enter log loss clipped to [1e-15, 1 - 1e-15]."""
+    tp, fp, fn, _ = confusion(y, pred)
+    n = int(y.size)
+    out = {
+        "accuracy": wilson(int(np.sum(y == pred)), n),
+        "precision": wilson(tp, tp + fp),
+        "recall": wilson(tp, tp + fn),
+        "f1": bootstrap(lambda i: _f1(*confusion(y[i], pred[i])[:3]), n) if tp + fp + fn else NAN,
+    }
+    if score is not None:
+        p = np.clip(score, EPS, 1 - EPS)
+        out["roc_auc"] = _auc(score, y)
+        out["pr_auc"] = bootstrap(lambda i: average_precision(score[i], y[i]), n) if 0 < y.sum() < n else NAN
+        out["log_loss"] = mean(-np.where(y, np.log(p), np.log1p(-p)))
+        out["brier"] = mean((score - y) ** 2)
+    return out
+
+
+def per_class(y: NDArray[np.int64], pred: NDArray[np.int64], k: int) -> list[dict[str, Estimate]]:
+    """Precision, recall and F1 of each class 0..k-1 (one-vs-rest), with Wilson intervals for the rates."""
+    out = []
+    for c in range(k):
+        truth, said = y == c, pred == c
+        tp = int(np.sum(truth & said))
+        f1 = _f1(tp, int(np.sum(~truth & said)), int(np.sum(truth & ~said)))
+        out.append({"precision": wilson(tp, int(said.sum())), "recall": wilson(tp, int(truth.sum())),
+                    "f1": Estimate(f1, float("nan"), float("nan"), float("nan"), int(truth.sum())),
+                    "support": Estimate(float(truth.sum()), float("nan"), float("nan"), float("nan"), int(y.size))})
+    return out
+
+
+def _macro(y: NDArray[np.int64], pred: NDArray[np.int64], k: int, which: str) -> float:
+    """Macro average over the classes present in y or pred (sklearn's labels=None convention)."""
+    values = []
+    for c in np.union1d(np.unique(y), np.unique(pred)):
+        truth, said = y == c, pred == c
+        tp, fp, fn = int(np.sum(truth & said)), int(np.sum(~truth & said)), int(np.sum(truth & ~said))
+        if which == "precision":
+            values.append(tp / (tp + fp) if tp + fp else 0.0)
+        elif which == "recall":
+            values.append(tp / (tp + fn) if tp + fn else 0.0)
+        else:
+            values.append(_f1(tp, fp, fn) if tp + fp + fn else 0.0)
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _macro_of(y: NDArray[np.int64], pred: NDArray[np.int64], k: int, which: str, rows: NDArray[np.int64]) -> float:
+    return _macro(y[rows], pred[rows], k, which)
+
+
+def multiclass(y: NDArray[np.int64], pred: NDArray[np.int64], proba: Floats | None, k: int) -> dict[str, Estimate]:
+    """Multiclass metrics of class codes 0..k-1: accuracy, macro precision/recall/F1 (bootstrap), and with
+    an (n, k) probability matrix one-vs-rest macro ROC AUC, log loss and the multiclass Brier score
+    (mean over rows of sum over classes of (p - onehot)^2)."""
+    n = int(y.size)
+    out = {"accuracy": wilson(int(np.sum(y == pred)), n)}
+    for which in ("precision", "recall", "f1"):
+        out[f"macro_{which}"] = bootstrap(functools.partial(_macro_of, y, pred, k, which), n)
+    if proba is not None:
+        aucs = [_auc(proba[:, c], y == c) for c in range(k)]
+        present = [a for a in aucs if a.ok]
+        out["roc_auc"] = NAN
+        if present:
+            value = float(np.mean([a.value for a in present]))
+            se = math.sqrt(sum(a.se**2 for a in present)) / len(present)
+            out["roc_auc"] = Estimate(value, value - Z95 * se, value + Z95 * se, se, n)
+        onehot = np.zeros_like(proba)
+        onehot[np.arange(n), y] = 1.0
+        out["log_loss"] = mean(-np.log(np.clip(proba[np.arange(n), y], EPS, 1.0)))
+        out["brier"] = mean(np.sum((proba - onehot) ** 2, axis=1))
+    return out
+
+
+def regression(y: Floats, pred: Floats, quantile: float = 0.5, over: float = 1.0, under: float = 1.0
+               ) -> dict[str, Estimate]:
+    """Regression losses: MAE, RMSE, MAPE (over rows with y != 0), pinball loss at `quantile`
+    (q max(y - pred, 0) + (1 - q) max(pred - y, 0)) and the asymmetric loss
+    over * max(pred - y, 0) + under * max(y - pred, 0)."""
+    err = pred - y
+    mse = mean(err**2)
+    rmse = Estimate(math.sqrt(mse.value), math.sqrt(max(mse.low, 0.0)), math.sqrt(max(mse.high, 0.0)),
+                    mse.se / (2 * math.sqrt(mse.value)) if mse.value > 0 else float("nan"), mse.n) if mse.ok else NAN
+    nonzero = y != 0
+    return {
+        "mae": mean(np.abs(err)),
+        "rmse": rmse,
+        "mape": mean(np.abs(err[nonzero] / y[nonzero])),
+        "pinball": mean(quantile * np.maximum(-err, 0) + (1 - quantile) * np.maximum(err, 0)),
+        "asymmetric": mean(over * np.maximum(err, 0) + under * np.maximum(-err, 0)),
+    }
+
+
+@dataclass(frozen=True)
+class Change:
+    """How a metric moved from reference to current: `degradation` is positive when it got worse (a drop
+    for higher-is-better metrics, a rise for losses); `p_value` one-sided, for 'it got worse'."""
+
+    degradation: float
+    relative: float
+    p_value: float
+
+
+def change(metric: str, reference: Estimate, current: Estimate) -> Change:
+    """Degradation of `current` against `reference` with the one-sided z-test on the two standard errors:
+    z = degradation / sqrt(se_ref^2 + se_cur^2)."""
+    if not (reference.ok and current.ok):
+        return Change(float("nan"), float("nan"), float("nan"))
+    sign = 1.0 if metric in HIGHER_IS_BETTER else -1.0
+    degradation = sign * (reference.value - current.value)
+    relative = degradation / abs(reference.value) if reference.value else (
+        0.0 if degradation == 0 else math.copysign(math.inf, degradation))
+    se = math.hypot(reference.se if math.isfinite(reference.se) else 0.0,
+                    current.se if math.isfinite(current.se) else 0.0)
+    if se == 0:
+        p = 0.0 if degradation > 0 else 1.0
+    else:
+        from scipy import special
+
+        p = float(special.ndtr(-degradation / se))
+    return Change(degradation, relative, p)
