@@ -97,3 +97,55 @@ def test_outcome_checks_say_how_many_outcomes_have_arrived(result: AuditResult) 
     for r in concept:
         assert r.details["outcome_coverage"] == pytest.approx(21_467 / 30_031)
         assert "outcomes known for 71.5% of production rows" in r.message
+
+
+def test_planted_costly_slice_is_found_while_the_headline_stays_within_tolerance(result: AuditResult) -> None:
+    """#14: east x mortgage defaults far more than scored; ROC AUC (the headline) barely moves, the slice and its
+    cost fail, and the metric-blindness check names both."""
+    head = next(r for r in result.results if r.check == "performance.realised" and r.column == "roc_auc")
+    assert head.status is Status.passed and abs(head.value or 0.0) < 0.02
+    accuracy = next(r for r in result.results if r.check == "performance.realised" and r.column == "accuracy")
+    assert accuracy.status is Status.passed
+    east = next(r for r in result.results if r.check == "performance.slices"
+                and r.column == "region=east & product=mortgage")
+    assert east.status is Status.fail
+    assert east.details["cost_per_decision"] > 4 * east.details["whole_cost_per_decision"]
+    worst = max((r for r in result.results if r.check == "performance.slices" and r.status is Status.fail),
+                key=lambda r: r.details["cost_change"])
+    assert worst.column == "region=east & product=mortgage"
+    blind = next(r for r in result.results if r.check == "performance.blindness")
+    assert blind.status is Status.fail
+    assert "slice region=east & product=mortgage" in blind.message and "cost per decision" in blind.message
+    assert "roc_auc 0.8136 -> 0.8113, within its tolerance 0.02" in blind.message
+
+
+def test_sample_calibration_names_the_miscalibrated_slice(result: AuditResult) -> None:
+    """Scores mean less in the planted slice: overall ECE stays within max_ece, the slice's ECE is far above."""
+    cal = next(r for r in result.results if r.check == "performance.calibration")
+    assert cal.status is Status.passed and (cal.value or 1.0) < 0.05
+    worst = max(cal.details["slices"], key=lambda s: s["ece"])
+    assert worst["slice"] == "region=east & product=mortgage" and worst["ece"] > 0.2
+
+
+@pytest.fixture(scope="module")
+def daily() -> AuditResult:
+    return mlaudit.audit(SAMPLE / "contract.yaml", SAMPLE / "reference.parquet", SAMPLE / "current",
+                         SAMPLE / "outcomes.parquet", as_of=AS_OF, chunk="1d", only=["performance"])
+
+
+def test_sample_estimates_performance_before_outcomes_and_compares_after(daily: AuditResult) -> None:
+    """Outcomes arrive 7-10 days late: the last days are estimated from the scores alone, the earlier ones
+    set the estimate beside the realised value."""
+    est = next(r for r in daily.results if r.check == "performance.estimated")
+    chunks = est.details["chunks"]
+    assert [c["chunk"] for c in chunks][:2] == ["2026-10-01", "2026-10-02"] and len(chunks) == 30
+    awaiting = [c for c in chunks if c["coverage"] < 0.5]
+    assert [c["chunk"] for c in awaiting][-1] == "2026-10-30" and len(awaiting) >= 7
+    for c in awaiting:
+        assert c["band"][0] <= c["estimate"] <= c["band"][1]
+    assert any(c["coverage"] == 0 and "realised" not in c for c in awaiting)
+    arrived = [c for c in chunks if c["coverage"] == 1.0]
+    assert len(arrived) >= 20
+    for c in arrived:
+        assert 0.5 < c["realised"] < 1 and c["band_labelled"][0] < c["band_labelled"][1]
+    assert "awaiting outcomes" in est.message and "where outcomes arrived" in est.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mlaudit.checks.registry import REGISTRY
+from mlaudit.stats.metrics import HIGHER_IS_BETTER, METRIC_DOCS
 
 
 def _level(x: float | None) -> str:
@@ -27,4 +28,20 @@ def markdown_reference() -> str:
             f"| `{s.id}` | {s.failure_mode.value} | {s.owner_area.value} | {s.severity.value} | "
             f"`{s.statistic}` | {_level(s.warn)} | {_level(s.fail)} | {s.doc} |"
         )
+    lines += [
+        "",
+        "## Performance metrics",
+        "",
+        "The metrics `performance.realised` computes (and `outcomes.headline` may name), with the interval each",
+        "comes with. A metric is worse by more than its tolerance when its drop (rates) or rise (losses) from the",
+        "reference exceeds it and a one-sided z-test on both standard errors is significant at `outcomes.alpha`",
+        "(0.01). Tolerances: `outcomes.tolerance` for the headline (default 0.02 for rates), 0.02 for other rates,",
+        "`outcomes.relative_tolerance` (0.1) x the reference value for losses. See docs/metric-blindness.md.",
+        "",
+        "| metric | tasks | better | definition | 95% interval |",
+        "|---|---|---|---|---|",
+    ]
+    for name, (tasks, definition, interval) in METRIC_DOCS.items():
+        better = "higher" if name in HIGHER_IS_BETTER else "lower"
+        lines.append(f"| `{name}` | {tasks} | {better} | {definition} | {interval} |")
     return "\n".join(lines) + "\n"

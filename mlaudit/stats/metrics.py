@@ -258,3 +258,27 @@ def change(metric: str, reference: Estimate, current: Estimate) -> Change:
 
         p = float(special.ndtr(-degradation / se))
     return Change(degradation, relative, p)
+
+
+#: name -> (tasks, definition, interval): the metric reference in docs/checks.md is generated from it.
+METRIC_DOCS: dict[str, tuple[str, str, str]] = {
+    "accuracy": ("binary, multiclass", "share of rows whose predicted class is the outcome", "Wilson"),
+    "precision": ("binary", "TP / (TP + FP): share of predicted positives that are positive", "Wilson"),
+    "recall": ("binary", "TP / (TP + FN): share of positives the model flags", "Wilson"),
+    "f1": ("binary", "2 TP / (2 TP + FP + FN)", "bootstrap"),
+    "roc_auc": ("binary, multiclass", "Mann-Whitney U / (n1 n0), ties half (multiclass: mean one-vs-rest)",
+                "Hanley-McNeil"),
+    "pr_auc": ("binary", "average precision: sum over score thresholds of (R_k - R_k-1) P_k", "bootstrap"),
+    "log_loss": ("binary, multiclass", "mean of -log p(outcome), p clipped to [1e-15, 1 - 1e-15]", "normal (mean)"),
+    "brier": ("binary, multiclass", "mean of (p - y)^2 (multiclass: summed over classes)", "normal (mean)"),
+    "macro_precision": ("multiclass", "mean over classes of one-vs-rest precision", "bootstrap"),
+    "macro_recall": ("multiclass", "mean over classes of one-vs-rest recall", "bootstrap"),
+    "macro_f1": ("multiclass", "mean over classes of one-vs-rest F1", "bootstrap"),
+    "mae": ("regression", "mean |prediction - outcome|", "normal (mean)"),
+    "rmse": ("regression", "sqrt(mean (prediction - outcome)^2)", "square root of the MSE's normal interval"),
+    "mape": ("regression", "mean |prediction - outcome| / |outcome|, rows with outcome 0 left out", "normal (mean)"),
+    "pinball": ("regression", "mean of q max(y - pred, 0) + (1 - q) max(pred - y, 0), q = outcomes.quantile",
+                "normal (mean)"),
+    "asymmetric": ("regression", "mean of over x max(pred - y, 0) + under x max(y - pred, 0) (outcomes.asymmetric)",
+                   "normal (mean)"),
+}
