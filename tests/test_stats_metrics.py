@@ -117,33 +117,59 @@ def test_bootstrap_is_deterministic_and_covers_value() -> None:
     """Two runs on the same data report the same bootstrap interval, and it contains the statistic."""
     x = np.random.default_rng(5).normal(size=300)
 
-    def stat(rows: NDArray[np.int64]) -> float:
-        return float(np.median(x[rows]))
+    def stat(w: NDArray[np.float64]) -> float:
+        return float(np.sum(w * x) / np.sum(w))
 
     a, b = bootstrap(stat, x.size), bootstrap(stat, x.size)
     assert a == b
-    assert a.value == float(np.median(x))
+    assert a.value == approx(float(np.mean(x)))
     assert a.low <= a.value <= a.high
     assert 0 < a.se < 1
     assert a.n == 300
 
 
-def test_bootstrap_is_the_documented_percentile_bootstrap() -> None:
-    """The interval is the 2.5/97.5% percentiles of the statistic over resamples of rows (fixed seed)."""
-    x = np.random.default_rng(6).normal(size=80)
+def test_bootstrap_is_the_documented_poisson_bootstrap() -> None:
+    """The interval is the 2.5/97.5% percentiles of the statistic over Poisson(1)-weighted resamples (fixed seed),
+    and its standard error matches the textbook sd / sqrt(n) of a mean."""
+    x = np.random.default_rng(6).normal(size=400)
     rng = np.random.default_rng(BOOTSTRAP_SEED)
-    draws = np.array([x[rng.integers(0, x.size, x.size)].mean() for _ in range(BOOTSTRAP_REPS)])
-    e = bootstrap(lambda rows: float(x[rows].mean()), x.size)
+    draws = []
+    for _ in range(BOOTSTRAP_REPS):
+        w = rng.poisson(1.0, x.size).astype(np.float64)
+        draws.append(float(np.sum(w * x) / np.sum(w)))
+    e = bootstrap(lambda w: float(np.sum(w * x) / np.sum(w)), x.size)
     assert e.low == approx(float(np.quantile(draws, 0.025)))
     assert e.high == approx(float(np.quantile(draws, 0.975)))
     assert e.se == approx(float(np.std(draws, ddof=1)))
+    assert e.se == approx(float(x.std(ddof=1) / np.sqrt(x.size)), rel=0.15)
+
+
+def test_bootstrap_on_large_samples_uses_fewer_draws_and_a_normal_interval() -> None:
+    """Above 100,000 rows the interval is value +- 1.96 sd of the (fewer) resamples."""
+    x = np.random.default_rng(7).normal(size=200_001)
+    e = bootstrap(lambda w: float(np.sum(w * x) / np.sum(w)), x.size)
+    assert e.low == approx(e.value - 1.959963984540054 * e.se) and e.high == approx(e.value + 1.959963984540054 * e.se)
+    assert e.se == approx(float(x.std(ddof=1) / np.sqrt(x.size)), rel=0.3)
 
 
 def test_bootstrap_edge_cases() -> None:
     """No rows gives NaN; a NaN statistic gives NaN bounds rather than an exception."""
-    assert_nan(bootstrap(lambda rows: 1.0, 0))
-    e = bootstrap(lambda rows: float("nan"), 10)
+    assert_nan(bootstrap(lambda w: 1.0, 0))
+    e = bootstrap(lambda w: float("nan"), 10)
     assert not e.ok and math.isnan(e.low) and math.isnan(e.high) and e.n == 10
+
+
+def test_f1_delta_method_standard_error_matches_resampling() -> None:
+    """F1's closed-form standard error agrees with the spread of F1 over many independent samples."""
+    rng = np.random.default_rng(9)
+    n, values, ses = 3000, [], []
+    for _ in range(400):
+        y = rng.random(n) < 0.3
+        pred = np.where(rng.random(n) < 0.8, y, ~y)
+        tp, fp, fn = int(np.sum(y & pred)), int(np.sum(~y & pred)), int(np.sum(y & ~pred))
+        values.append(2 * tp / (2 * tp + fp + fn))
+        ses.append(binary(y, None, pred)["f1"].se)
+    assert float(np.mean(ses)) == approx(float(np.std(values, ddof=1)), rel=0.1)
 
 
 def test_confusion_hand_example() -> None:

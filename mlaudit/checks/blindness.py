@@ -4,8 +4,9 @@ away got worse.
 It reads the other performance checks' results: it fires when the headline (performance.realised) is
 within its tolerance while cost per decision (performance.cost), a declared slice (performance.slices),
 calibration (performance.calibration) or a rare class's recall (performance.rare_classes) is a finding,
-and its message says what the headline hid. When the headline itself shows the degradation, the team is
-not blind to it and this check passes.
+and its message says what the headline hid. It is as severe as the worst of those findings (a warning
+when they only warn). When the headline itself shows the degradation, the team is not blind to it and
+this check passes.
 """
 
 from __future__ import annotations
@@ -73,5 +74,8 @@ def judge(ctx: Context, s: Setup, found: Mapping[str, list[CheckResult]]) -> Che
     if not hidden:
         return result(BLINDNESS, ctx, Status.passed, f"{shown}; cost, declared slices, calibration and rare classes "
                       "show no worsening it hides", value=0.0, levels=levels)
-    return result(BLINDNESS, ctx, Status.fail, f"{shown}, hid: " + "; ".join(hidden), value=float(len(hidden)),
+    # as severe as the worst of what it hid: warn-level worsening alone makes a warning
+    sources = (COST.id, "performance.slices", "performance.calibration", "performance.rare_classes")
+    severity = Status.fail if any(r.status is Status.fail for k in sources for r in found.get(k, [])) else Status.warn
+    return result(BLINDNESS, ctx, severity, f"{shown}, hid: " + "; ".join(hidden), value=float(len(hidden)),
                   levels=levels, hidden=kinds, headline=s.headline)

@@ -67,11 +67,14 @@ class Side:
     proba: Floats | None = None
     cost: Floats | None = None
     """Cost of each row's decision (0 when correct; NaN when its amount is missing)."""
-    segments: dict[str, list[str | None]] = field(default_factory=dict)
+    segments: dict[str, pl.Series] = field(default_factory=dict)
+    """Slice columns as text (missing: '(missing)')."""
     predicates: dict[str, Bools] = field(default_factory=dict)
     signals: dict[str, Floats] = field(default_factory=dict)
     features: dict[str, Any] = field(default_factory=dict)
     chunk: list[str] | None = None
+    slices: list[tuple[str, Any]] | None = None
+    """Declared slices (name, row mask), computed once (see slices.py)."""
     invalid: int = 0
     """Rows whose prediction is invalid (NaN or out-of-range score, unknown class)."""
 
@@ -85,7 +88,8 @@ class Setup:
     """What the contract says about predictions and outcomes, resolved against the schemas."""
 
     task: Task
-    label: str
+    label: str | None
+    """The outcome column, None when the current snapshot lacks it (see `no_outcomes`)."""
     score: str | None
     probabilities: tuple[str, ...]
     predicted: str | None
@@ -94,6 +98,9 @@ class Setup:
     headline: str
     cost_kind: str | None
     """'binary', 'matrix', 'column' or None (no costs known)."""
+    no_outcomes: str = ""
+    """Why production has no outcomes at all (no label declared or in the snapshot); checks that need none still
+    run."""
 
 
 HEADLINE = {Task.binary_classification: "roc_auc", Task.multiclass_classification: "macro_f1",
@@ -104,15 +111,17 @@ def setup(ctx: Context) -> tuple[Setup | None, str]:
     """The prediction and outcome columns, or None with why the performance checks cannot run."""
     c = ctx.contract
     task, cols = c.model.task, c.columns
-    if not cols.label:
-        return None, "needs columns.label in the contract (the outcome)"
     score = cols.score if cols.score else None
     probabilities = tuple(cols.probabilities or ())
     predicted = cols.predicted_class
     cur = ctx.current_schema
-    if cols.label not in cur:
-        return None, (f"needs the outcome column '{cols.label}' in the current snapshot (pass --outcomes with the "
-                      "delayed outcomes)")
+    no_outcomes = ""
+    if not cols.label:
+        no_outcomes = "needs columns.label in the contract (the outcome)"
+    elif cols.label not in cur:
+        no_outcomes = (f"needs the outcome column '{cols.label}' in the current snapshot (pass --outcomes with the "
+                       "delayed outcomes)")
+    label = cols.label if not no_outcomes else None
     if task is Task.multiclass_classification:
         if not (probabilities and all(p in cur for p in probabilities)) and not (predicted and predicted in cur):
             return None, "needs columns.probabilities or columns.predicted_class in the current snapshot"
@@ -124,12 +133,11 @@ def setup(ctx: Context) -> tuple[Setup | None, str]:
             return None, "needs columns.score (or columns.predicted_class) in the current snapshot"
         classes = ("negative", "positive")
     if task is Task.binary_classification:
-        for name, sch in (("label", cur), ("predicted", cur)):
-            col = cols.label if name == "label" else predicted
-            if col and col in sch and target.positive(col, sch[col], c.model.positive_class) is None:
-                return None, (f"cannot tell the positive class of '{col}' ({sch[col]}): set model.positive_class")
-    if task is Task.regression and not cur[cols.label].is_numeric():
-        return None, f"outcome '{cols.label}' is {cur[cols.label]}; a regression outcome must be a number"
+        for col in (label, predicted):
+            if col and col in cur and target.positive(col, cur[col], c.model.positive_class) is None:
+                return None, (f"cannot tell the positive class of '{col}' ({cur[col]}): set model.positive_class")
+    if task is Task.regression and label and not cur[label].is_numeric():
+        return None, f"outcome '{label}' is {cur[label]}; a regression outcome must be a number"
     costs = c.outcomes.costs
     cost_kind = None
     if costs is not None and (costs.false_negative is not None or costs.false_positive is not None):
@@ -139,10 +147,10 @@ def setup(ctx: Context) -> tuple[Setup | None, str]:
     elif cols.cost:
         cost_kind = "column"
     headline = c.outcomes.headline or HEADLINE[task]
-    return Setup(task=task, label=cols.label, score=score if score and score in cur else None,
+    return Setup(task=task, label=label, score=score if score and score in cur else None,
                  probabilities=probabilities if probabilities and all(p in cur for p in probabilities) else (),
                  predicted=predicted if predicted and predicted in cur else None, classes=classes,
-                 headline=headline, cost_kind=cost_kind), ""
+                 headline=headline, cost_kind=cost_kind, no_outcomes=no_outcomes), ""
 
 
 def _cost_column(ctx: Context, value: Any) -> str | None:
@@ -172,8 +180,8 @@ def requests(ctx: Context, s: Setup, side: str) -> dict[str, pl.Expr]:
     """Expressions fetching one snapshot's columns, each as one list."""
     sch = target.schema(ctx, side)
     c = ctx.contract
-    out: dict[str, pl.Expr] = {}
-    if s.label in sch:
+    out: dict[str, pl.Expr] = {"rows": pl.len()}
+    if s.label and s.label in sch:
         dtype = sch[s.label]
         if s.task is Task.binary_classification:
             positive = target.positive(s.label, dtype, c.model.positive_class)
@@ -240,11 +248,10 @@ def _class_codes(values: Any, classes: tuple[str, ...]) -> Ints:
 
 def side(ctx: Context, s: Setup, name: str, v: Mapping[str, Any]) -> Side | None:
     """Arrays of one snapshot from its collected values (`v` without the side prefix); None when the snapshot
-    has no outcome column or no prediction."""
-    if "y" not in v:
-        return None
+    has no prediction. Without an outcome column every row's outcome is unknown."""
     c = ctx.contract
-    raw_y = v["y"]
+    n_rows = int(v.get("rows") or 0)
+    raw_y = v["y"] if "y" in v else [None] * n_rows
     score = floats(v["score"]) if "score" in v else None
     proba = np.column_stack([floats(v[f"proba{i}"]) for i in range(len(s.probabilities))]) \
         if s.probabilities and all(f"proba{i}" in v for i in range(len(s.probabilities))) else None
@@ -289,7 +296,9 @@ def side(ctx: Context, s: Setup, name: str, v: Mapping[str, Any]) -> Side | None
     out = Side(name=name, rows=rows, labelled=known & valid, valid=valid, y=y, pred=pred, score=score, proba=proba,
                invalid=int((~valid).sum()))
     out.cost = _costs(ctx, s, out, v)
-    out.segments = {k.removeprefix("seg:"): texts(x) for k, x in v.items() if k.startswith("seg:")}
+    out.segments = {k.removeprefix("seg:"): (x if isinstance(x, pl.Series) else pl.Series(x if x is not None else [],
+                                                                                    dtype=pl.String))
+                    .cast(pl.String).fill_null("(missing)") for k, x in v.items() if k.startswith("seg:")}
     out.predicates = {c.outcomes.slices.predicates[int(k.removeprefix("slice"))].name: np.asarray(floats(x) == 1.0)
                       for k, x in v.items() if k.startswith("slice")}
     out.signals = {k.removeprefix("signal:"): floats(x) for k, x in v.items() if k.startswith("signal:")}

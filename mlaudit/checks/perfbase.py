@@ -72,11 +72,12 @@ def headline(ctx: Context, s: Setup, d: Side, rows: Any = None) -> Estimate:
     return all_metrics(ctx, s, d, rows).get(s.headline, metrics.NAN)
 
 
-def worse(ctx: Context, s: Setup, metric: str, ref: Estimate, cur: Estimate) -> tuple[metrics.Change, float, bool]:
-    """(change, tolerance, beyond): worse by more than the tolerance and significant at outcomes.alpha."""
+def worse(ctx: Context, s: Setup, metric: str, ref: Estimate, cur: Estimate, alpha: float
+          ) -> tuple[metrics.Change, float, bool]:
+    """(change, tolerance, beyond): worse by more than the tolerance and significant at `alpha`."""
     ch = metrics.change(metric, ref, cur)
     tol = tolerance(ctx, s, metric, ref.value)
-    beyond = math.isfinite(ch.degradation) and ch.degradation > tol and ch.p_value < ctx.contract.outcomes.alpha
+    beyond = math.isfinite(ch.degradation) and ch.degradation > tol and ch.p_value < alpha
     return ch, tol, beyond
 
 

@@ -10,8 +10,9 @@ One plan fetches the outcome, prediction, cost and slice columns of both snapsho
 - performance.estimated: estimated performance before outcomes arrive (see estimation.py);
 - performance.blindness: the headline looks fine while the above got worse (see blindness.py).
 
-A worsening is a finding when it is beyond its tolerance and significant (one-sided, level
-outcomes.alpha), so a small sample does not raise an alarm by chance.
+A worsening is a finding when it is beyond its tolerance and significant (one-sided), so a small
+sample does not raise an alarm by chance: the headline at outcomes.alpha, every other comparison at
+outcomes.alpha divided by their number (Bonferroni), slices and bins corrected within their own family.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def _coverage(cur: Side) -> str:
 
 
 def realised(ctx: Context, s: Setup, ref: Side | None, cur: Side, m_ref: Mapping[str, Estimate] | None,
-             m_cur: Mapping[str, Estimate]) -> list[CheckResult]:
+             m_cur: Mapping[str, Estimate], alpha: float) -> list[CheckResult]:
+    """Each metric against the reference: the headline tested at outcomes.alpha, the others at `alpha`."""
     out = []
     for metric, now in m_cur.items():
         before = m_ref.get(metric, metrics.NAN) if m_ref is not None else metrics.NAN
@@ -102,7 +104,7 @@ def realised(ctx: Context, s: Setup, ref: Side | None, cur: Side, m_ref: Mapping
                               value=now.value,
                               current=now.value, low=now.low, high=now.high))
             continue
-        ch, tol, beyond = worse(ctx, s, metric, before, now)
+        ch, tol, beyond = worse(ctx, s, metric, before, now, ctx.contract.outcomes.alpha if is_headline else alpha)
         levels = Levels(warn=None if is_headline else tol, fail=tol if is_headline else None,
                         severity=Severity.error if is_headline else Severity.warning)
         status = (Status.fail if is_headline else Status.warn) if beyond else Status.passed
@@ -118,7 +120,7 @@ def realised(ctx: Context, s: Setup, ref: Side | None, cur: Side, m_ref: Mapping
     return out
 
 
-def costs(ctx: Context, s: Setup, ref: Side | None, cur: Side, levels: Levels) -> CheckResult | None:
+def costs(ctx: Context, s: Setup, ref: Side | None, cur: Side, levels: Levels, alpha: float) -> CheckResult | None:
     """Total cost, cost per decision and the worst 1% of errors' cost, against the reference."""
     if cur.cost is None:
         why = ("no costs declared: set outcomes.costs (false_negative, false_positive or a matrix) or columns.cost"
@@ -138,7 +140,7 @@ def costs(ctx: Context, s: Setup, ref: Side | None, cur: Side, levels: Levels) -
             f"{money(float(now.sum()))}; the costliest 1% of errors cost {money(worst[0])}, {worst[1]:.0%} of it)")
     if now_missing:
         text += f"; {now_missing:,} rows without a cost amount left out"
-    details: dict[str, Any] = {"current": per.value, "low": per.low, "high": per.high, "total": float(now.sum()),
+    details: dict[str, Any] = {"current": per.value, "low": per.low, "high": per.high, "total_cost": float(now.sum()),
                                "worst_1pct": worst[0], "decisions": int(now.size)}
     before = _cost_rows(ref)[0] if ref is not None and ref.cost is not None else np.empty(0)
     if before.size == 0:
@@ -147,11 +149,11 @@ def costs(ctx: Context, s: Setup, ref: Side | None, cur: Side, levels: Levels) -
     ch = metrics.change("cost", b, per)
     relative = ch.relative
     graded = levels.grade(relative) if math.isfinite(relative) else Status.passed
-    status = graded if ch.p_value < ctx.contract.outcomes.alpha else Status.passed
+    status = graded if ch.p_value < alpha else Status.passed
     msg = (f"{text}; reference {money(b.value)}{interval(b)}: {'+' if relative >= 0 else ''}{relative:.1%} "
            f"({limit(levels)}; one-sided p={ch.p_value:.3g}){_coverage(cur)}")
     return result(COST, ctx, status, msg, value=relative, levels=levels, reference=b.value,
-                  reference_total=float(before.sum()), p_value=ch.p_value, **details)
+                  reference_total_cost=float(before.sum()), p_value=ch.p_value, **details)
 
 
 def _cost_rows(d: Side | None, rows: Any = None) -> tuple[np.ndarray[Any, np.dtype[np.float64]], int]:
@@ -173,7 +175,7 @@ def _worst_share(costs: np.ndarray[Any, np.dtype[np.float64]]) -> tuple[float, f
     return top, top / float(errors.sum())
 
 
-def calibration(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> CheckResult:
+def calibration(ctx: Context, s: Setup, ref: Side | None, cur: Side, alpha: float) -> CheckResult:
     o = ctx.contract.outcomes
     levels = Levels(warn=None, fail=o.calibration.max_ece, severity=Severity.error)
     if s.task is Task.regression:
@@ -193,7 +195,7 @@ def calibration(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> CheckRes
         assert p_ref is not None and y_ref is not None
         ref_ece = cal.ece(p_ref, y_ref, o.calibration.bins)[0]
         ref_text = f" (reference {ref_ece:.4f})"
-    significant = math.isfinite(c.hl_p_value) and c.hl_p_value < o.alpha
+    significant = math.isfinite(c.hl_p_value) and c.hl_p_value < alpha
     status = levels.grade(c.ece) if significant else Status.passed
     kind = "top-label " if s.task is Task.multiclass_classification else ""
     verdict = f"above max_ece {o.calibration.max_ece:g}" if c.ece > o.calibration.max_ece else \
@@ -210,7 +212,7 @@ def calibration(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> CheckRes
                   reliability_diagram=c.diagram, slices=by_slice)
 
 
-def rare_classes(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> list[CheckResult]:
+def rare_classes(ctx: Context, s: Setup, ref: Side | None, cur: Side, alpha: float) -> list[CheckResult]:
     if s.task is Task.regression:
         return [result(RARE, ctx, Status.skipped, "regression models have no classes")]
     if ref is None or ref.n == 0:
@@ -229,7 +231,7 @@ def rare_classes(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> list[Ch
             out.append(result(RARE, ctx, Status.skipped, f"class {name} ({share:.1%} of reference outcomes): no "
                               "production row of it has a known outcome", column=name))
             continue
-        ch, tol, beyond = worse(ctx, s, "recall", before[0], now[0])
+        ch, tol, beyond = worse(ctx, s, "recall", before[0], now[0], alpha)
         levels = Levels(warn=None, fail=tol, severity=Severity.error)
         msg = (f"class {name} ({share:.1%} of reference outcomes): recall {fmt(now[0].value)}{interval(now[0])}, "
                f"reference {fmt(before[0].value)}; precision {fmt(now[1].value)}, reference {fmt(before[1].value)}: "
@@ -278,7 +280,7 @@ def _confidence(d: Side) -> Any:
     return None
 
 
-def confidence(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> CheckResult:
+def confidence(ctx: Context, s: Setup, ref: Side | None, cur: Side, alpha: float) -> CheckResult:
     o = ctx.contract.outcomes.confidence
     levels = Levels(warn=o.max_increase, fail=None, severity=Severity.warning)
     if s.task is Task.regression:
@@ -300,7 +302,7 @@ def confidence(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> CheckResu
     test = two_proportions(int(low_ref.sum()), low_ref.size, int(low_now.sum()), low_now.size)
     increase = float(low_now.mean() - low_ref.mean())
     one_sided = test.p_value / 2 if increase > 0 else 1 - test.p_value / 2
-    status = levels.grade(increase) if one_sided < ctx.contract.outcomes.alpha else Status.passed
+    status = levels.grade(increase) if one_sided < alpha else Status.passed
     msg = (f"{text}; reference {low_ref.mean():.1%} (mean {before[ref.valid].mean():.3f}): "
            f"{'+' if increase >= 0 else ''}{increase * 100:.1f} points (warn above +{o.max_increase * 100:g}; "
            f"one-sided p={one_sided:.3g})")
@@ -321,7 +323,7 @@ def _trend(d: Side, stat: Any, rows: Any) -> list[dict[str, Any]]:
     return out
 
 
-def signals(ctx: Context, ref: Side | None, cur: Side, levels: Levels) -> list[CheckResult]:
+def signals(ctx: Context, ref: Side | None, cur: Side, levels: Levels, alpha: float) -> list[CheckResult]:
     out = []
     for name, values in cur.signals.items():
         present = np.isfinite(values)
@@ -335,8 +337,7 @@ def signals(ctx: Context, ref: Side | None, cur: Side, levels: Levels) -> list[C
             continue
         before = metrics.mean(before_values[np.isfinite(before_values)])
         ch = metrics.change("loss", before, now)
-        status = levels.grade(ch.relative) if math.isfinite(ch.relative) and ch.p_value < ctx.contract.outcomes.alpha \
-            else Status.passed
+        status = levels.grade(ch.relative) if math.isfinite(ch.relative) and ch.p_value < alpha else Status.passed
         msg = (f"{text}; reference {fmt(before.value)}: {'+' if ch.relative >= 0 else ''}{ch.relative:.1%} "
                f"({limit(levels)}; one-sided p={ch.p_value:.3g})")
         out.append(result(SIGNALS, ctx, status, msg, column=name, value=ch.relative, levels=levels,
@@ -354,9 +355,7 @@ def plan(ctx: Context) -> list[Planned]:
         return []
     s, why = outcome_data.setup(ctx)
     if s is None:
-        planned = [skipped(spec, ctx, why) for spec in SPECS if enabled[spec.id]
-                   and spec not in (CONFIDENCE, SIGNALS)]
-        return planned  # confidence and signals need outcomes too in this release: said by the skip above
+        return [skipped(spec, ctx, why) for spec in SPECS if enabled[spec.id]]
     current = outcome_data.requests(ctx, s, "current")
     reference = outcome_data.requests(ctx, s, "reference")
 
@@ -375,27 +374,37 @@ def plan(ctx: Context) -> list[Planned]:
     return [Planned(column=None, requests=current, reference_requests=reference, finish=finish)]
 
 
+def secondary_alpha(ctx: Context, s: Setup, cur: Side, metric_count: int) -> float:
+    """outcomes.alpha divided by the number of secondary comparisons this run makes (Bonferroni): every metric but
+    the headline, cost, calibration, each class, confidence and each signal. Without it a clean run would find
+    one of a dozen comparisons 'significant' every few runs."""
+    classes = len(s.classes) if s.task is not Task.regression else 0
+    count = max(metric_count - 1, 0) + 3 + classes + len(cur.signals)
+    return ctx.contract.outcomes.alpha / max(count, 1)
+
+
 def evaluate(ctx: Context, s: Setup, ref: Side | None, cur: Side, enabled: Mapping[str, bool]) -> list[CheckResult]:
     """Every performance check's results from both sides' rows."""
     out: list[CheckResult] = []
+    m_cur = all_metrics(ctx, s, cur) if cur.n else {}
+    alpha = secondary_alpha(ctx, s, cur, len(m_cur) or len(metrics.BINARY))
     if enabled[CONFIDENCE.id]:
-        out.append(confidence(ctx, s, ref, cur))
+        out.append(confidence(ctx, s, ref, cur, alpha))
     if enabled[SIGNALS.id]:
-        out += signals(ctx, ref, cur, ctx.levels(SIGNALS))
+        out += signals(ctx, ref, cur, ctx.levels(SIGNALS), alpha)
     if enabled[estimation.ESTIMATED.id]:
         out.append(estimation.estimated(ctx, s, ref, cur))
     if cur.n == 0:
-        why = (f"no production row has a known outcome yet ({cur.rows:,} rows; pass --outcomes with the delayed "
-               "outcomes); see performance.estimated")
+        why = s.no_outcomes or (f"no production row has a known outcome yet ({cur.rows:,} rows; pass --outcomes with "
+                                "the delayed outcomes); see performance.estimated")
         return out + [result(spec, ctx, Status.skipped, why) for spec in SPECS if enabled[spec.id]
                       and spec not in (CONFIDENCE, SIGNALS, estimation.ESTIMATED)]
-    m_cur = all_metrics(ctx, s, cur)
     m_ref = all_metrics(ctx, s, ref) if ref is not None and ref.n else None
     found: dict[str, list[CheckResult]] = {
-        REALISED.id: realised(ctx, s, ref, cur, m_ref, m_cur),
-        COST.id: [r for r in [costs(ctx, s, ref, cur, ctx.levels(COST))] if r is not None],
-        CALIBRATION.id: [calibration(ctx, s, ref, cur)],
-        RARE.id: rare_classes(ctx, s, ref, cur),
+        REALISED.id: realised(ctx, s, ref, cur, m_ref, m_cur, alpha),
+        COST.id: [r for r in [costs(ctx, s, ref, cur, ctx.levels(COST), alpha)] if r is not None],
+        CALIBRATION.id: [calibration(ctx, s, ref, cur, alpha)],
+        RARE.id: rare_classes(ctx, s, ref, cur, alpha),
         slices.SLICES.id: slices.declared(ctx, s, ref, cur),
         slices.WEAK.id: slices.search(ctx, s, ref, cur),
     }
