@@ -332,3 +332,15 @@ def test_init_takes_the_outcome_delay_from_the_reference(tmp_path: Path) -> None
     text = infer_contract(str(path))
     assert parse_contract(text, "inferred.yaml").contract.labels.delay is None
     assert "# labels: {delay: 10d}" in text
+
+
+def test_init_proposes_a_commented_outcomes_section_that_loads_when_uncommented(snapshot: Path) -> None:
+    """What errors cost is for the team to say: init writes a commented outcomes section that is a valid contract
+    section once uncommented."""
+    text = infer_contract(str(snapshot))
+    block = [line for line in text.splitlines() if line.startswith("# outcomes:") or line.startswith("#   ")]
+    assert block[0].startswith("# outcomes:") and any("headline: roc_auc" in line for line in block)
+    uncommented = text.replace("\n".join(block), "\n".join(line[2:] for line in block))
+    loaded = parse_contract(uncommented, "inferred.yaml").contract
+    assert loaded.outcomes.headline == "roc_auc" and loaded.outcomes.costs is not None
+    assert loaded.outcomes.costs.false_positive == 100

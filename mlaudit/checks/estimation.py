@@ -138,7 +138,8 @@ def _chunk(ctx: Context, cur: Side, rows: Any, label: str, metric: str, calibrat
     p = calibrate(score) if calibrate is not None else score
     pred = cur.pred[rows]
     est = cbpe.estimate(p, score, pred)
-    low, high = cbpe.percentiles(cbpe.simulate(p, score, pred)[metric])
+    simulated = cbpe.simulate(p, score, pred)[metric]
+    low, high = cbpe.percentiles(simulated)
     labelled = cur.labelled[rows]
     coverage = float(labelled.mean())
     higher = metric in metrics.HIGHER_IS_BETTER
@@ -150,8 +151,9 @@ def _chunk(ctx: Context, cur: Side, rows: Any, label: str, metric: str, calibrat
     if labelled.sum() >= ctx.contract.drift.min_rows:
         y = cur.y[rows][labelled]
         real = _realised(y, score[labelled], pred[labelled])[metric]
-        est_l = cbpe.estimate(p[labelled], score[labelled], pred[labelled])[metric]
-        draws = cbpe.simulate(p[labelled], score[labelled], pred[labelled])[metric]
+        every = bool(labelled.all())  # every row has its outcome: the estimate and draws above are these rows'
+        est_l = est[metric] if every else cbpe.estimate(p[labelled], score[labelled], pred[labelled])[metric]
+        draws = simulated if every else cbpe.simulate(p[labelled], score[labelled], pred[labelled])[metric]
         lo_l, hi_l = cbpe.percentiles(draws)
         sd = float(draws.std(ddof=1)) if draws.size > 1 else float("nan")
         z = (real - float(draws.mean())) / sd if sd > 0 and math.isfinite(real) else 0.0

@@ -176,8 +176,9 @@ def search_features(ctx: Context) -> list[tuple[str, str]]:
     return out
 
 
-def requests(ctx: Context, s: Setup, side: str) -> dict[str, pl.Expr]:
-    """Expressions fetching one snapshot's columns, each as one list."""
+def requests(ctx: Context, s: Setup, side: str, search: bool = False) -> dict[str, pl.Expr]:
+    """Expressions fetching one snapshot's columns, each as one list: outcomes, predictions and costs, with the
+    slice, signal and chunk columns, or (`search`) with the model inputs the weak-slice search bins."""
     sch = target.schema(ctx, side)
     c = ctx.contract
     out: dict[str, pl.Expr] = {"rows": pl.len()}
@@ -218,6 +219,10 @@ def requests(ctx: Context, s: Setup, side: str) -> dict[str, pl.Expr]:
         col = _cost_column(ctx, value)
         if col is not None and col in sch and sch[col].is_numeric():
             out[key] = pl.col(col).cast(pl.Float64).implode()
+    if search:
+        for name, kind in search_features(ctx):
+            out[f"feature:{name}"] = feature_column(name, sch[name], c.features[name].sentinel, kind == "numeric")
+        return out
     for col in slice_columns(ctx):
         if col in sch:
             out[f"seg:{col}"] = pl.col(col).cast(pl.String).implode()
@@ -231,9 +236,6 @@ def requests(ctx: Context, s: Setup, side: str) -> dict[str, pl.Expr]:
     for col in signals:
         if col in sch and (sch[col].is_numeric() or sch[col] == pl.Boolean):
             out[f"signal:{col}"] = pl.col(col).cast(pl.Float64).implode()
-    if c.outcomes.slices.search:
-        for name, kind in search_features(ctx):
-            out[f"feature:{name}"] = feature_column(name, sch[name], c.features[name].sentinel, kind == "numeric")
     if side == "current":
         chunks, _ = chunking(ctx)
         if chunks is not None:

@@ -113,7 +113,9 @@ def realised(ctx: Context, s: Setup, ref: Side | None, cur: Side, m_ref: Mapping
         if not beyond and ch.degradation > tol:
             verdict = f"beyond the tolerance {fmt(tol)} but not significant (p={ch.p_value:.3g})"
         msg = (f"{text}, reference {fmt(before.value)}{interval(before)}: {direction} by {fmt(abs(ch.degradation))}, "
-               f"{verdict}" + (f" (one-sided p={ch.p_value:.3g})" if beyond else "") + _coverage(cur))
+               f"{verdict}" + (f" (one-sided p={ch.p_value:.3g})" if beyond else "") + _coverage(cur)
+               + (f"; reference values from the profile's sample of {ctx.reference_rows or 0:,} training rows"
+                  if ctx.reference_is_sample else ""))
         out.append(result(REALISED, ctx, status, msg, column=metric, value=ch.degradation, levels=levels,
                           current=now.value, low=now.low, high=now.high, reference=before.value,
                           relative_change=ch.relative, p_value=ch.p_value, rows=now.n, headline=is_headline))
@@ -358,20 +360,46 @@ def plan(ctx: Context) -> list[Planned]:
         return [skipped(spec, ctx, why) for spec in SPECS if enabled[spec.id]]
     current = outcome_data.requests(ctx, s, "current")
     reference = outcome_data.requests(ctx, s, "reference")
+    main = [spec for spec in SPECS if spec is not slices.WEAK and enabled[spec.id]]
 
     def finish(v: Mapping[str, Any]) -> list[CheckResult]:
-        cur = outcome_data.side(ctx, s, "current", {k: x for k, x in v.items() if ":" not in k or
-                                                    not k.startswith("reference:")})
-        ref_values = {k.removeprefix("reference:"): x for k, x in v.items() if k.startswith("reference:")}
-        ref = outcome_data.side(ctx, s, "reference", ref_values)
-        if ctx.same_data:  # a self-audit: nothing to compare with
-            ref = None
+        ref, cur = _sides(ctx, s, v)
         if cur is None:
-            return [result(spec, ctx, Status.skipped, "the current snapshot has no usable outcome or prediction "
-                           "column") for spec in SPECS if enabled[spec.id]]
+            return [result(spec, ctx, Status.skipped, "the current snapshot has no usable prediction column")
+                    for spec in main]
         return evaluate(ctx, s, ref, cur, enabled)
 
-    return [Planned(column=None, requests=current, reference_requests=reference, finish=finish)]
+    planned = [Planned(column=None, requests=current, reference_requests=reference, finish=finish)] if main else []
+    if enabled[slices.WEAK.id]:
+        planned.append(_search_plan(ctx, s))
+    return planned
+
+
+def _sides(ctx: Context, s: Setup, v: Mapping[str, Any]) -> tuple[Side | None, Side | None]:
+    """(reference, current) rows from one plan's values; no reference in a self-audit."""
+    cur = outcome_data.side(ctx, s, "current", {k: x for k, x in v.items() if not k.startswith("reference:")})
+    ref = outcome_data.side(ctx, s, "reference", {k.removeprefix("reference:"): x for k, x in v.items()
+                                                  if k.startswith("reference:")})
+    return (None if ctx.same_data else ref), cur
+
+
+def _search_plan(ctx: Context, s: Setup) -> Planned:
+    """The weak-slice search reads every model input: on a systematic sample of at most rows.MAX_ROWS rows per
+    snapshot (as concept drift does), so memory stays bounded; its message gives the sample sizes."""
+    from mlaudit.checks import rows
+
+    def finish(v: Mapping[str, Any]) -> list[CheckResult]:
+        ref, cur = _sides(ctx, s, v)
+        if cur is None:
+            return [result(slices.WEAK, ctx, Status.skipped, "the current snapshot has no usable prediction column")]
+        if cur.n == 0:
+            return [result(slices.WEAK, ctx, Status.skipped, s.no_outcomes or "no production row has a known "
+                           "outcome yet (pass --outcomes with the delayed outcomes)")]
+        return slices.search(ctx, s, ref, cur)
+
+    return Planned(column=None, requests=outcome_data.requests(ctx, s, "current", search=True),
+                   reference_requests=outcome_data.requests(ctx, s, "reference", search=True), finish=finish,
+                   row_step=(rows.step(ctx.reference_rows), rows.step(ctx.current_rows)))
 
 
 def secondary_alpha(ctx: Context, s: Setup, cur: Side, metric_count: int) -> float:
@@ -398,7 +426,7 @@ def evaluate(ctx: Context, s: Setup, ref: Side | None, cur: Side, enabled: Mappi
         why = s.no_outcomes or (f"no production row has a known outcome yet ({cur.rows:,} rows; pass --outcomes with "
                                 "the delayed outcomes); see performance.estimated")
         return out + [result(spec, ctx, Status.skipped, why) for spec in SPECS if enabled[spec.id]
-                      and spec not in (CONFIDENCE, SIGNALS, estimation.ESTIMATED)]
+                      and spec not in (CONFIDENCE, SIGNALS, estimation.ESTIMATED, slices.WEAK)]
     m_ref = all_metrics(ctx, s, ref) if ref is not None and ref.n else None
     found: dict[str, list[CheckResult]] = {
         REALISED.id: realised(ctx, s, ref, cur, m_ref, m_cur, alpha),
@@ -406,7 +434,6 @@ def evaluate(ctx: Context, s: Setup, ref: Side | None, cur: Side, enabled: Mappi
         CALIBRATION.id: [calibration(ctx, s, ref, cur, alpha)],
         RARE.id: rare_classes(ctx, s, ref, cur, alpha),
         slices.SLICES.id: slices.declared(ctx, s, ref, cur),
-        slices.WEAK.id: slices.search(ctx, s, ref, cur),
     }
     for check_id, results in found.items():
         if enabled[check_id]:

@@ -8,7 +8,8 @@ p-values are corrected across slices and both tests together (Benjamini-Hochberg
 
 The search bins every model input (reference quantiles for numbers, top categories) and compares each
 bin's error rate (or cost per decision when costs are known; absolute error for regression) with the
-same bin in the reference, corrected across all bins; it reports the weakest bins now.
+same bin in the reference, corrected across all bins; it reports the weakest bins now. Above 100,000
+rows it searches a systematic sample (every k-th row), as concept drift does.
 """
 
 from __future__ import annotations
@@ -221,6 +222,9 @@ def search(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> list[CheckRes
             f"{len(degraded)} of {len(found)} feature bins got worse ({what} up by more than {limit_value:g} and "
             "significant after correction)")
     msg = f"{head}; whole population {fmt(whole)}; weakest: " + "; ".join(shown(f) for f in worst)
+    if (ctx.current_rows or 0) > cur.rows or (ctx.reference_rows or 0) > ref.rows:
+        msg += (f" (searched on a systematic sample: {cur.rows:,} of {ctx.current_rows or 0:,} production and "
+                f"{ref.rows:,} of {ctx.reference_rows or 0:,} reference rows)")
     status = Status.warn if degraded else Status.passed
     return [result(WEAK, ctx, status, msg, value=float(len(degraded)), count=len(degraded), total=len(found),
                    metric=what, whole=whole, weakest=[{k: v for k, v in f.items()} for f in worst])]

@@ -231,6 +231,19 @@ def _labels_section(frame: pl.LazyFrame, schema: dict[str, pl.DataType], roles: 
                        f"(longest {longest:.1f} days)"]
 
 
+def _outcomes_hint(task: str, roles: dict[str, Any]) -> list[str]:
+    """A commented outcomes section: what errors cost is the team's decision, not something data can say."""
+    headline = {"binary_classification": "roc_auc", "multiclass_classification": "macro_f1"}.get(task, "rmse")
+    lines = ["# outcomes:  # what errors cost and whom they fail (docs/metric-blindness.md)",
+             f"#   headline: {headline}  # the metric the team reports",
+             "#   tolerance: 0.02  # allowed worsening from the reference, in the metric's units"]
+    if task == "binary_classification":
+        cost = "amount" if "amount" in roles else "1000"
+        lines.append(f"#   costs: {{false_negative: {cost}, false_positive: 100}}  # per error; amount: columns.amount")
+    lines.append("#   slices: {min_rows: 200}  # judge each columns.segments value (and pair) this large")
+    return lines
+
+
 def infer_contract(source: str, name: str | None = None) -> str:
     """Contract YAML text inferred from the snapshot at `source`."""
     snap = snapshots.scan(source, "snapshot")
@@ -268,7 +281,8 @@ def infer_contract(source: str, name: str | None = None) -> str:
             lines.append(f"  {role}: {_key(roles[role])}")
     if "segments" in roles:
         lines.append(f"  segments: [{', '.join(_key(s) for s in roles['segments'])}]")
-    lines += ["", *_labels_section(snap.frame, snap.schema, roles), "", "features:"]
+    lines += ["", *_labels_section(snap.frame, snap.schema, roles), "", *_outcomes_hint(task, roles), "",
+              "features:"]
 
     feature_rows: list[tuple[_Profile, str, tuple[float | int, float | int] | None]] = []
     skipped_temporal, unsupported = [], []

@@ -120,26 +120,15 @@ class Isotonic:
 
 
 def isotonic(p: Floats, y: Floats) -> Isotonic:
-    """Isotonic regression of `y` on `p` by pool adjacent violators: the non-decreasing fit minimising
-    squared error. Equal scores are pooled first, so the fit is a function of the score."""
+    """Isotonic regression of `y` on `p` (pool adjacent violators, scipy's C implementation): the
+    non-decreasing fit minimising squared error. Equal scores are pooled first (weighted by their count),
+    so the fit is a function of the score."""
+    from scipy.optimize import isotonic_regression
+
     if p.size == 0:
         return Isotonic(np.empty(0), np.empty(0))
     xs, inverse = np.unique(p, return_inverse=True)
     weight = np.bincount(inverse).astype(np.float64)
-    total = np.bincount(inverse, weights=y)
-    # blocks: start index into xs, weight, sum; merged while a block's mean is below its predecessor's
-    starts: list[int] = []
-    weights: list[float] = []
-    sums: list[float] = []
-    for i in range(xs.size):
-        starts.append(i)
-        weights.append(float(weight[i]))
-        sums.append(float(total[i]))
-        while len(sums) > 1 and sums[-2] * weights[-1] >= sums[-1] * weights[-2]:
-            w, s = weights.pop(), sums.pop()
-            starts.pop()
-            weights[-1] += w
-            sums[-1] += s
-    thresholds = xs[np.array(starts, dtype=np.int64)]
-    values = np.array(sums) / np.array(weights)
-    return Isotonic(thresholds.astype(np.float64), values)
+    means = np.bincount(inverse, weights=y) / weight
+    fitted = np.asarray(isotonic_regression(means, weights=weight, increasing=True).x, dtype=np.float64)
+    return Isotonic(xs.astype(np.float64), fitted)
