@@ -82,7 +82,8 @@ def test_wilson_matches_closed_form_and_scipy(k: int, n: int) -> None:
     assert (e.low, e.high) == (approx(centre - half), approx(centre + half))
     assert e.low == pytest.approx(ci.low, abs=1e-9)
     assert e.high == pytest.approx(ci.high, abs=1e-9)
-    assert e.se == approx(math.sqrt(p * (1 - p) / n))
+    # the binomial standard error, except at 0 or n successes where it would be 0 (certainty): half the interval
+    assert e.se == approx(math.sqrt(p * (1 - p) / n) if 0 < k < n else half / Z)
     assert e.n == n
     assert e.ok
 
@@ -776,3 +777,24 @@ def test_cbpe_band_empty() -> None:
     """No rows: every band is (NaN, NaN)."""
     out = cbpe.band(np.array([]), np.array([]), np.array([], dtype=bool))
     assert all(math.isnan(lo) and math.isnan(hi) for lo, hi in out.values())
+
+
+def test_zero_of_four_is_not_significant_against_a_quarter() -> None:
+    """0 of 4 positives found, against a reference recall of 0.24 on 2,000: the Wilson interval [0, 0.49] holds
+    0.24, so the drop is not significant (a zero standard error would have made it certain)."""
+    reference, current = wilson(480, 2000), wilson(0, 4)
+    assert current.low <= reference.value <= current.high
+    assert change("recall", reference, current).p_value > 0.01  # outcomes.alpha
+
+
+def test_f1_with_no_true_positive_has_a_spread() -> None:
+    """F1 of 0 on a handful of rows still has a standard error, so it is not 'certainly' 0."""
+    y = np.array([True, True, False, False, False])
+    pred = np.array([False, False, True, False, False])
+    e = binary(y, None, pred)["f1"]
+    assert e.value == 0.0 and e.se > 0.1
+
+
+def test_change_with_one_row_is_not_judged() -> None:
+    """A single row has no standard error: the change is not judged (p-value NaN), never 'certain'."""
+    assert math.isnan(change("mae", mean(np.arange(100.0)), mean(np.array([500.0]))).p_value)

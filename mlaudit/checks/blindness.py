@@ -27,6 +27,11 @@ BLINDNESS = CheckSpec(
 BAD = (Status.warn, Status.fail)
 
 
+def _finite(x: float | None) -> float:
+    """A number to rank by: missing or NaN ranks lowest."""
+    return x if x is not None and x == x else float("-inf")
+
+
 def judge(ctx: Context, s: Setup, found: Mapping[str, list[CheckResult]]) -> CheckResult:
     levels = Levels(warn=None, fail=0, severity=BLINDNESS.severity)
     head = next((r for r in found.get("performance.realised", []) if r.column == s.headline), None)
@@ -45,8 +50,8 @@ def judge(ctx: Context, s: Setup, found: Mapping[str, list[CheckResult]]) -> Che
             kinds.append("cost")
     bad_slices = [r for r in found.get("performance.slices", []) if r.status in BAD]
     if bad_slices:
-        worst = max(bad_slices, key=lambda r: (r.status is Status.fail, r.details.get("cost_change") or 0.0,
-                                                r.value or 0.0))
+        worst = max(bad_slices, key=lambda r: (r.status is Status.fail, _finite(r.details.get("cost_change")),
+                                                _finite(r.value)))
         d = worst.details
         cost = d.get("cost_per_decision")
         text = f"slice {worst.column} ({d.get('rows', 0):,} rows): {s.headline} {fmt(d.get('headline', float('nan')))}"
@@ -70,7 +75,9 @@ def judge(ctx: Context, s: Setup, found: Mapping[str, list[CheckResult]]) -> Che
             kinds.append("rare_class")
     current = head.details.get("current", float("nan"))
     reference = head.details.get("reference", float("nan"))
-    shown = f"{s.headline} {fmt(reference)} -> {fmt(current)}, within its tolerance {fmt(head.threshold or 0.0)}"
+    tol = head.threshold or 0.0
+    within = "within its tolerance" if (head.value or 0.0) <= tol else "not significantly beyond its tolerance"
+    shown = f"{s.headline} {fmt(reference)} -> {fmt(current)}, {within} {fmt(tol)}"
     if not hidden:
         return result(BLINDNESS, ctx, Status.passed, f"{shown}; cost, declared slices, calibration and rare classes "
                       "show no worsening it hides", value=0.0, levels=levels)

@@ -105,7 +105,9 @@ def estimated(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> CheckResul
                          f"{fmt(worst['estimate_labelled'])}, realised {fmt(worst['realised'])}" if outside else
                          " (the estimates can be trusted as far as this data shows)"))
     elif not awaiting:
-        parts.append("no chunk to estimate")
+        return result(ESTIMATED, ctx, Status.skipped, f"nothing to estimate or compare: no chunk awaits outcomes and "
+                      f"none has {ctx.contract.drift.min_rows:,} rows with outcomes (drift.min_rows)", metric=metric,
+                      chunks=chunks)
     value = max((reference - c["estimate"] if metric in metrics.HIGHER_IS_BETTER else c["estimate"] - reference
                  for c in awaiting), default=None) if math.isfinite(reference) else None
     return result(ESTIMATED, ctx, status, "; ".join(parts), value=value,

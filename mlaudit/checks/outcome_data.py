@@ -76,7 +76,11 @@ class Side:
     slices: list[tuple[str, Any]] | None = None
     """Declared slices (name, row mask), computed once (see slices.py)."""
     invalid: int = 0
-    """Rows whose prediction is invalid (NaN or out-of-range score, unknown class)."""
+    """Rows whose prediction is invalid (NaN or out-of-range score or probability, unknown class)."""
+    unknown_labels: int = 0
+    """Rows whose outcome is not one of model.classes (multiclass)."""
+    unclear_labels: list[str] = field(default_factory=list)
+    """Numeric binary outcomes other than 0 and 1 (positive class unclear without model.positive_class)."""
 
     @property
     def n(self) -> int:
@@ -121,7 +125,7 @@ def setup(ctx: Context) -> tuple[Setup | None, str]:
     elif cols.label not in cur:
         no_outcomes = (f"needs the outcome column '{cols.label}' in the current snapshot (pass --outcomes with the "
                        "delayed outcomes)")
-    label = cols.label if not no_outcomes else None
+    label = cols.label or None  # fetched from every snapshot that has it (the reference, at least, may)
     if task is Task.multiclass_classification:
         if not (probabilities and all(p in cur for p in probabilities)) and not (predicted and predicted in cur):
             return None, "needs columns.probabilities or columns.predicted_class in the current snapshot"
@@ -133,11 +137,14 @@ def setup(ctx: Context) -> tuple[Setup | None, str]:
             return None, "needs columns.score (or columns.predicted_class) in the current snapshot"
         classes = ("negative", "positive")
     if task is Task.binary_classification:
-        for col in (label, predicted):
-            if col and col in cur and target.positive(col, cur[col], c.model.positive_class) is None:
-                return None, (f"cannot tell the positive class of '{col}' ({cur[col]}): set model.positive_class")
-    if task is Task.regression and label and not cur[label].is_numeric():
-        return None, f"outcome '{label}' is {cur[label]}; a regression outcome must be a number"
+        for col, sch in ((label, cur), (predicted, cur), (label, ctx.reference_schema)):
+            if col and col in sch and target.positive(col, sch[col], c.model.positive_class) is None:
+                fix = ("set model.positive_class" if c.model.positive_class is None else
+                       f"model.positive_class {c.model.positive_class!r} cannot be a value of this column")
+                return None, f"cannot tell the positive class of '{col}' ({sch[col]}): {fix}"
+    for sch in (cur, ctx.reference_schema):
+        if task is Task.regression and label and label in sch and not sch[label].is_numeric():
+            return None, f"outcome '{label}' is {sch[label]}; a regression outcome must be a number"
     costs = c.outcomes.costs
     cost_kind = None
     if costs is not None and (costs.false_negative is not None or costs.false_positive is not None):
@@ -188,6 +195,9 @@ def requests(ctx: Context, s: Setup, side: str, search: bool = False) -> dict[st
             positive = target.positive(s.label, dtype, c.model.positive_class)
             if positive is not None:
                 out["y"] = positive.cast(pl.Float64).implode()
+            if dtype.is_numeric() and c.model.positive_class is None:  # 1 is positive only among 0/1 labels
+                other = ~target.missing_label(s.label, dtype) & ~pl.col(s.label).cast(pl.Float64).is_in([0.0, 1.0])
+                out["y_other"] = pl.col(s.label).filter(other).head(3).cast(pl.String).implode()
         elif s.task is Task.regression:
             if dtype.is_numeric():
                 out["y"] = pl.col(s.label).cast(pl.Float64).implode()
@@ -224,7 +234,7 @@ def requests(ctx: Context, s: Setup, side: str, search: bool = False) -> dict[st
             out[f"feature:{name}"] = feature_column(name, sch[name], c.features[name].sentinel, kind == "numeric")
         return out
     for col in slice_columns(ctx):
-        if col in sch:
+        if col in sch and target.usable(sch[col]):
             out[f"seg:{col}"] = pl.col(col).cast(pl.String).implode()
     for i, predicate in enumerate(c.outcomes.slices.predicates):
         if rule_problem(predicate.expr, sch) is None:
@@ -294,9 +304,12 @@ def side(ctx: Context, s: Setup, name: str, v: Mapping[str, Any]) -> Side | None
         else:
             return None
         if proba is not None:
-            valid &= np.all(np.isfinite(proba), axis=1)
+            valid &= np.all(np.isfinite(proba) & (proba >= 0) & (proba <= 1), axis=1)
     out = Side(name=name, rows=rows, labelled=known & valid, valid=valid, y=y, pred=pred, score=score, proba=proba,
                invalid=int((~valid).sum()))
+    if s.task is Task.multiclass_classification:
+        out.unknown_labels = int(np.sum(y == -2))
+    out.unclear_labels = [str(x) for x in (v.get("y_other") or [])]
     out.cost = _costs(ctx, s, out, v)
     out.segments = {k.removeprefix("seg:"): (x if isinstance(x, pl.Series) else pl.Series(x if x is not None else [],
                                                                                     dtype=pl.String))
@@ -322,26 +335,52 @@ def _costs(ctx: Context, s: Setup, d: Side, v: Mapping[str, Any]) -> Floats | No
             return float(value)
         return floats(v[key]) if key in v else None
 
+    def unusable(*values: Floats | float) -> Any:
+        """Rows whose cost amount is missing or negative in any column the costs read: their cost is unknown,
+        whatever their outcome (leaving out only the erring ones would bias cost per decision down)."""
+        bad = np.zeros(d.rows, dtype=bool)
+        for x in values:
+            if isinstance(x, np.ndarray):
+                bad |= ~np.isfinite(x) | (x < 0)
+        return bad
+
     if s.cost_kind == "binary" and costs is not None:
         fn = amount("cost_fn", costs.false_negative) if costs.false_negative is not None else 0.0
         fp = amount("cost_fp", costs.false_positive) if costs.false_positive is not None else 0.0
         if fn is None or fp is None:
             return None
         y, pred = d.y, d.pred
-        return np.where(y & ~pred, fn, np.where(~y & pred, fp, 0.0)).astype(np.float64)
+        out = np.where(y & ~pred, fn, np.where(~y & pred, fp, 0.0)).astype(np.float64)
+        out[unusable(fn, fp)] = np.nan
+        return out
     if s.cost_kind == "matrix" and costs is not None:
         out = np.zeros(d.rows)
+        amounts: list[Floats | float] = []
         for i, cell in enumerate(costs.matrix):
             value = amount(f"cost_cell{i}", cell.cost)
             if value is None:
                 return None
-            actual, said = s.classes.index(target.norm(cell.actual)), s.classes.index(target.norm(cell.predicted))
-            hit = (d.y == actual) & (d.pred == said)
+            amounts.append(value)
+            hit = (d.y == class_code(s, cell.actual, c.model.positive_class)) & \
+                (d.pred == class_code(s, cell.predicted, c.model.positive_class))
             out = np.where(hit, value, out)
+        out[unusable(*amounts)] = np.nan
         return out
     if s.cost_kind == "column":
-        return floats(v["cost_row"]) if "cost_row" in v else None
+        if "cost_row" not in v:
+            return None
+        out = np.array(floats(v["cost_row"]), dtype=np.float64)
+        out[unusable(out)] = np.nan
+        return out
     return None
+
+
+def class_code(s: Setup, value: Any, positive_class: Any) -> Any:
+    """A class as the performance arrays hold it: binary True (positive) or False; multiclass its index."""
+    if s.task is Task.binary_classification:
+        wanted = target.norm(True if positive_class is None else positive_class)
+        return target.norm(value) in (wanted, "positive")
+    return s.classes.index(target.norm(value))
 
 
 def bins(kind: str, reference: Any, current: Any, k: int) -> tuple[Ints, Ints, list[str]]:

@@ -93,6 +93,23 @@ def no_reference(ctx: Context, ref: Side | None) -> str:
     """Why there is nothing in the reference to compare with."""
     if ctx.same_data:
         return "reference and current are the same data (a self-audit): nothing to compare with"
+    label = ctx.contract.columns.label
     if ref is None:
-        return f"the reference has no usable outcome column '{ctx.contract.columns.label}' or no predictions"
-    return "no reference row has both an outcome and a valid prediction"
+        return "the reference has no usable prediction column"
+    if not label or label not in ctx.reference_schema:
+        return f"the reference has no outcome column '{label}'"
+    if ref.n == 0:
+        return "no reference row has both an outcome and a valid prediction"
+    return "the reference's outcomes do not allow it (one class only, or no predicted positives)"
+
+
+def relative_text(relative: float, reference: float) -> str:
+    """'+12.3%', or 'up from 0' when the reference value is 0."""
+    if reference == 0 and relative != 0:
+        return "up from 0" if relative > 0 else "down from 0"
+    return f"{'+' if relative >= 0 else ''}{relative:.1%}"
+
+
+def unjudged(ch: metrics.Change) -> bool:
+    """The change has no p-value: a side with a single row has no spread to judge it by."""
+    return not math.isfinite(ch.p_value)

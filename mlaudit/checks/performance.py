@@ -34,6 +34,8 @@ from mlaudit.checks.perfbase import (
     interval,
     limit,
     no_reference,
+    relative_text,
+    unjudged,
     worse,
 )
 from mlaudit.contract.model import Severity, Task
@@ -79,11 +81,17 @@ SPECS = (REALISED, COST, CALIBRATION, RARE, CONFIDENCE, SIGNALS, slices.SLICES, 
          blindness.BLINDNESS)
 
 def _coverage(cur: Side) -> str:
-    """'outcomes known for 71.5% of production rows' when not all are."""
+    """'judged on 21,403 production rows with outcomes (71.3% of 30,031)' when not all rows count, with the rows
+    left out for an invalid prediction or an outcome outside model.classes."""
     known = cur.n
     if known >= cur.rows:
         return ""
-    return f"; judged on {known:,} production rows with outcomes ({known / cur.rows:.1%} of {cur.rows:,})"
+    text = f"; judged on {known:,} production rows with outcomes ({known / cur.rows:.1%} of {cur.rows:,})"
+    if cur.invalid:
+        text += f"; {cur.invalid:,} rows with an invalid prediction left out (see validation.prediction_range)"
+    if cur.unknown_labels:
+        text += f"; {cur.unknown_labels:,} outcomes outside model.classes left out (see labels.validity)"
+    return text
 
 
 def realised(ctx: Context, s: Setup, ref: Side | None, cur: Side, m_ref: Mapping[str, Estimate] | None,
@@ -95,8 +103,10 @@ def realised(ctx: Context, s: Setup, ref: Side | None, cur: Side, m_ref: Mapping
         is_headline = metric == s.headline
         name = f"{metric} (headline)" if is_headline else metric
         if not now.ok:
+            why = ("one class only, or no predicted positives" if s.task is not Task.regression else
+                   "every outcome is 0 (MAPE), or the values overflow")
             out.append(result(REALISED, ctx, Status.skipped, f"{name}: cannot be computed on the {cur.n:,} production "
-                              "rows with outcomes (one class only, or no predicted positives)", column=metric))
+                              f"rows with outcomes ({why})", column=metric))
             continue
         text = f"{name} {fmt(now.value)}{interval(now)} on {now.n:,} rows"
         if not before.ok:
@@ -105,6 +115,10 @@ def realised(ctx: Context, s: Setup, ref: Side | None, cur: Side, m_ref: Mapping
                               current=now.value, low=now.low, high=now.high))
             continue
         ch, tol, beyond = worse(ctx, s, metric, before, now, ctx.contract.outcomes.alpha if is_headline else alpha)
+        if unjudged(ch):
+            out.append(result(REALISED, ctx, Status.skipped, f"{text}, reference {fmt(before.value)}: not judged, "
+                              "one side has a single row", column=metric, current=now.value))
+            continue
         levels = Levels(warn=None if is_headline else tol, fail=tol if is_headline else None,
                         severity=Severity.error if is_headline else Severity.warning)
         status = (Status.fail if is_headline else Status.warn) if beyond else Status.passed
@@ -150,9 +164,12 @@ def costs(ctx: Context, s: Setup, ref: Side | None, cur: Side, levels: Levels, a
     b = metrics.mean(before)
     ch = metrics.change("cost", b, per)
     relative = ch.relative
-    graded = levels.grade(relative) if math.isfinite(relative) else Status.passed
+    if unjudged(ch):
+        return result(COST, ctx, Status.skipped, f"{text}; reference {money(b.value)}: not judged, one side has a "
+                      "single decision", **details)
+    graded = levels.grade(relative) if not math.isnan(relative) else Status.passed
     status = graded if ch.p_value < alpha else Status.passed
-    msg = (f"{text}; reference {money(b.value)}{interval(b)}: {'+' if relative >= 0 else ''}{relative:.1%} "
+    msg = (f"{text}; reference {money(b.value)}{interval(b)}: {relative_text(relative, b.value)} "
            f"({limit(levels)}; one-sided p={ch.p_value:.3g}){_coverage(cur)}")
     return result(COST, ctx, status, msg, value=relative, levels=levels, reference=b.value,
                   reference_total_cost=float(before.sum()), p_value=ch.p_value, **details)
@@ -234,6 +251,8 @@ def rare_classes(ctx: Context, s: Setup, ref: Side | None, cur: Side, alpha: flo
                               "production row of it has a known outcome", column=name))
             continue
         ch, tol, beyond = worse(ctx, s, "recall", before[0], now[0], alpha)
+        if unjudged(ch):
+            continue
         levels = Levels(warn=None, fail=tol, severity=Severity.error)
         msg = (f"class {name} ({share:.1%} of reference outcomes): recall {fmt(now[0].value)}{interval(now[0])}, "
                f"reference {fmt(before[0].value)}; precision {fmt(now[1].value)}, reference {fmt(before[1].value)}: "
@@ -290,6 +309,8 @@ def confidence(ctx: Context, s: Setup, ref: Side | None, cur: Side, alpha: float
     now = _confidence(cur)
     if now is None:
         return result(CONFIDENCE, ctx, Status.skipped, "needs probabilities (columns.score or columns.probabilities)")
+    if not cur.valid.any():
+        return result(CONFIDENCE, ctx, Status.skipped, f"no valid prediction among the {cur.rows:,} production rows")
     low_now = now[cur.valid] < o.low
     trend = _trend(cur, lambda rows: {"mean_confidence": float(now[rows].mean()),
                                       "low_share": float((now[rows] < o.low).mean())}, cur.valid)
@@ -306,7 +327,7 @@ def confidence(ctx: Context, s: Setup, ref: Side | None, cur: Side, alpha: float
     one_sided = test.p_value / 2 if increase > 0 else 1 - test.p_value / 2
     status = levels.grade(increase) if one_sided < alpha else Status.passed
     msg = (f"{text}; reference {low_ref.mean():.1%} (mean {before[ref.valid].mean():.3f}): "
-           f"{'+' if increase >= 0 else ''}{increase * 100:.1f} points (warn above +{o.max_increase * 100:g}; "
+           f"{'+' if increase >= 0 else '-'}{abs(increase) * 100:.1f} points (warn above +{o.max_increase * 100:g}; "
            f"one-sided p={one_sided:.3g})")
     return result(CONFIDENCE, ctx, status, msg, value=increase, levels=levels, current=float(low_now.mean()),
                   reference=float(low_ref.mean()), p_value=one_sided, trend=trend)
@@ -318,7 +339,7 @@ def _trend(d: Side, stat: Any, rows: Any) -> list[dict[str, Any]]:
         return []
     labels = np.asarray(d.chunk, dtype=object)
     out = []
-    for label in dict.fromkeys(d.chunk):
+    for label in sorted(dict.fromkeys(d.chunk), key=lambda c: c == "none"):  # rows without a time last
         mask = (labels == label) & rows
         if mask.any():
             out.append({"chunk": label, "rows": int(mask.sum()), **stat(mask)})
@@ -329,6 +350,10 @@ def signals(ctx: Context, ref: Side | None, cur: Side, levels: Levels, alpha: fl
     out = []
     for name, values in cur.signals.items():
         present = np.isfinite(values)
+        if not present.any():
+            out.append(result(SIGNALS, ctx, Status.skipped, f"'{name}': no value in the {cur.rows:,} production rows",
+                              column=name))
+            continue
         now = metrics.mean(values[present])
         trend = _trend(cur, lambda rows, v=values: {"mean": float(np.nanmean(v[rows]))}, present)
         text = f"'{name}': {fmt(now.value)} per decision{interval(now)} over {now.n:,} decisions"
@@ -339,8 +364,12 @@ def signals(ctx: Context, ref: Side | None, cur: Side, levels: Levels, alpha: fl
             continue
         before = metrics.mean(before_values[np.isfinite(before_values)])
         ch = metrics.change("loss", before, now)
-        status = levels.grade(ch.relative) if math.isfinite(ch.relative) and ch.p_value < alpha else Status.passed
-        msg = (f"{text}; reference {fmt(before.value)}: {'+' if ch.relative >= 0 else ''}{ch.relative:.1%} "
+        if unjudged(ch):
+            out.append(result(SIGNALS, ctx, Status.skipped, f"{text}; reference {fmt(before.value)}: not judged, one "
+                              "side has a single value", column=name, current=now.value, trend=trend))
+            continue
+        status = levels.grade(ch.relative) if not math.isnan(ch.relative) and ch.p_value < alpha else Status.passed
+        msg = (f"{text}; reference {fmt(before.value)}: {relative_text(ch.relative, before.value)} "
                f"({limit(levels)}; one-sided p={ch.p_value:.3g})")
         out.append(result(SIGNALS, ctx, status, msg, column=name, value=ch.relative, levels=levels,
                           current=now.value, reference=before.value, p_value=ch.p_value, trend=trend))
@@ -392,6 +421,9 @@ def _search_plan(ctx: Context, s: Setup) -> Planned:
         ref, cur = _sides(ctx, s, v)
         if cur is None:
             return [result(slices.WEAK, ctx, Status.skipped, "the current snapshot has no usable prediction column")]
+        broken, unclear = unusable(ctx, ref, cur)
+        if broken or unclear:
+            return [result(slices.WEAK, ctx, Status.skipped, broken or unclear)]
         if cur.n == 0:
             return [result(slices.WEAK, ctx, Status.skipped, s.no_outcomes or "no production row has a known "
                            "outcome yet (pass --outcomes with the delayed outcomes)")]
@@ -411,9 +443,25 @@ def secondary_alpha(ctx: Context, s: Setup, cur: Side, metric_count: int) -> flo
     return ctx.contract.outcomes.alpha / max(count, 1)
 
 
+def unusable(ctx: Context, ref: Side | None, cur: Side) -> tuple[str, str]:
+    """(why no check can judge these rows, why no outcome check can), '' when they can."""
+    if cur.rows and cur.invalid > cur.rows / 2:
+        return (f"{cur.invalid:,} of {cur.rows:,} production predictions are invalid (missing, or outside [0, 1] for "
+                "probabilities): fix the prediction columns first (see validation.prediction_range)"), ""
+    unclear = cur.unclear_labels or (ref.unclear_labels if ref is not None else [])
+    if unclear:
+        return "", (f"label '{ctx.contract.columns.label}' holds values other than 0 and 1 (e.g. {unclear[0]}): set "
+                    "model.positive_class to say which one is positive")
+    return "", ""
+
+
 def evaluate(ctx: Context, s: Setup, ref: Side | None, cur: Side, enabled: Mapping[str, bool]) -> list[CheckResult]:
     """Every performance check's results from both sides' rows."""
     out: list[CheckResult] = []
+    broken, unclear = unusable(ctx, ref, cur)
+    if broken:
+        return [result(spec, ctx, Status.skipped, broken) for spec in SPECS if enabled[spec.id]
+                and spec is not slices.WEAK]
     m_cur = all_metrics(ctx, s, cur) if cur.n else {}
     alpha = secondary_alpha(ctx, s, cur, len(m_cur) or len(metrics.BINARY))
     if enabled[CONFIDENCE.id]:
@@ -422,9 +470,11 @@ def evaluate(ctx: Context, s: Setup, ref: Side | None, cur: Side, enabled: Mappi
         out += signals(ctx, ref, cur, ctx.levels(SIGNALS), alpha)
     if enabled[estimation.ESTIMATED.id]:
         out.append(estimation.estimated(ctx, s, ref, cur))
-    if cur.n == 0:
-        why = s.no_outcomes or (f"no production row has a known outcome yet ({cur.rows:,} rows; pass --outcomes with "
-                                "the delayed outcomes); see performance.estimated")
+    if enabled[estimation.ESTIMATED.id] and unclear:
+        out[-1] = result(estimation.ESTIMATED, ctx, Status.skipped, unclear)
+    if cur.n == 0 or unclear:
+        why = unclear or s.no_outcomes or (f"no production row has a known outcome yet ({cur.rows:,} rows; pass "
+                                           "--outcomes with the delayed outcomes); see performance.estimated")
         return out + [result(spec, ctx, Status.skipped, why) for spec in SPECS if enabled[spec.id]
                       and spec not in (CONFIDENCE, SIGNALS, estimation.ESTIMATED, slices.WEAK)]
     m_ref = all_metrics(ctx, s, ref) if ref is not None and ref.n else None

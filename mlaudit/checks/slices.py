@@ -46,13 +46,18 @@ WEAK = CheckSpec(
 )
 
 
+#: A slice column with more distinct values than this is not a segment (an amount, an id): it is not sliced.
+MAX_SEGMENT_VALUES = 50
+
+
 def _declared(ctx: Context, d: Side) -> list[tuple[str, Any]]:
     """(slice name, row mask) of every declared slice on one side (computed once per side)."""
     if d.slices is not None:
         return d.slices
     o = ctx.contract.outcomes.slices
     out: list[tuple[str, Any]] = []
-    columns = [c for c in outcome_data.slice_columns(ctx) if c in d.segments]
+    columns = [c for c in outcome_data.slice_columns(ctx) if c in d.segments
+               and d.segments[c].n_unique() <= MAX_SEGMENT_VALUES]
     codes: dict[str, tuple[Any, Any]] = {}  # column -> (sorted distinct values, code per row)
     for c in columns:
         values = d.segments[c]
@@ -85,8 +90,21 @@ def declared(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> list[CheckR
     cost_levels = ctx.levels(COST)
     o = ctx.contract.outcomes
     now = _declared(ctx, cur)
+    unsliced = [f"'{c}' ({cur.segments[c].n_unique():,} values)" for c in outcome_data.slice_columns(ctx)
+                if c in cur.segments and cur.segments[c].n_unique() > MAX_SEGMENT_VALUES]
+    unusable = [f"'{c}' ({ctx.current_schema[c]})" for c in outcome_data.slice_columns(ctx)
+                if c in ctx.current_schema and c not in cur.segments]
+    notes = []
+    if unsliced:
+        notes.append(result(SLICES, ctx, Status.skipped, f"slice columns with more than {MAX_SEGMENT_VALUES} values "
+                            f"are not sliced (bin them into a segment column first): {', '.join(unsliced)}",
+                            column="(unsliced columns)"))
+    if unusable:
+        notes.append(result(SLICES, ctx, Status.skipped, "slice columns of a type that has no values to slice by "
+                            f"(lists, structs, times): {', '.join(unusable)}", column="(unsliced columns)"))
     if not now:
-        return [result(SLICES, ctx, Status.skipped, "no slices declared: set columns.segments or outcomes.slices")]
+        return notes or [result(SLICES, ctx, Status.skipped, "no slices declared: set columns.segments or "
+                                "outcomes.slices")]
     before = dict(_declared(ctx, ref)) if ref is not None else {}
     whole_h, whole_c = headline(ctx, s, cur), _cost(cur, np.ones(cur.rows, dtype=bool))
     rows: list[dict[str, Any]] = []
@@ -126,8 +144,8 @@ def declared(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> list[CheckR
                          f"{fmt(whole_c.value)}){change_text}")
         msg = f"slice {r['slice']} ({r['rows']:,} rows with outcomes): " + "; ".join(parts)
         if status is Status.skipped:
-            msg += f"; not judged: {no_reference(ctx, ref)}" if ref is None or ctx.same_data else \
-                "; not judged: the slice has no reference rows with outcomes"
+            msg += f"; not judged: {no_reference(ctx, ref)}" if ref is None or ctx.same_data or ref.n == 0 else \
+                "; not judged: the reference has no rows of this slice with outcomes (or lacks its column)"
         value = r["c_ch"].relative if c_status is not Status.passed and not h_bad else r["h_ch"].degradation
         out.append(result(SLICES, ctx, status, msg, column=r["slice"], value=value if math.isfinite(value) else None,
                           levels=cost_levels if c_status is not Status.passed and not h_bad else
@@ -142,7 +160,7 @@ def declared(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> list[CheckR
         out.append(result(SLICES, ctx, Status.skipped, f"{len(small)} slices have fewer than "
                           f"outcomes.slices.min_rows ({o.slices.min_rows:,}) production rows with outcomes: {shown}",
                           column="(small slices)"))
-    return out
+    return out + notes
 
 
 def slice_ece(ctx: Context, d: Side, bins: int) -> list[dict[str, Any]]:
@@ -156,9 +174,10 @@ def slice_ece(ctx: Context, d: Side, bins: int) -> list[dict[str, Any]]:
     return out
 
 
-def _loss(s: Setup, d: Side) -> tuple[Any, str]:
-    """Per-row loss the search ranks bins by: cost when known, else error (0/1, or absolute for regression)."""
-    if d.cost is not None:
+def _loss(s: Setup, d: Side, costs: bool) -> tuple[Any, str]:
+    """Per-row loss the search ranks bins by: cost when both sides know it, else error (0/1, or absolute for
+    regression)."""
+    if costs and d.cost is not None:
         return d.cost, "cost per decision"
     if s.task is Task.regression:
         return np.abs(d.pred - d.y), "mean absolute error"
@@ -174,8 +193,9 @@ def search(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> list[CheckRes
                        f"{no_reference(ctx, ref)}")]
     if not cur.features:
         return [result(WEAK, ctx, Status.skipped, "no model input in both snapshots to search")]
-    loss_now, what = _loss(s, cur)
-    loss_ref, _ = _loss(s, ref)
+    both = cur.cost is not None and ref.cost is not None
+    loss_now, what = _loss(s, cur, both)
+    loss_ref, _ = _loss(s, ref, both)
     relative = what != "error rate"
     cost_levels = ctx.levels(COST)
     keep_now = cur.labelled & np.isfinite(loss_now)

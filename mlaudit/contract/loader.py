@@ -349,9 +349,15 @@ def _outcome_problems(contract: Contract, where: typing.Callable[[KeyPath], str]
                             "amount")
         if value == "amount" and not contract.columns.amount:
             problems.append(f"{where(path)}: 'amount' means columns.amount, which the contract does not set")
+    binary_values = {"0", "1", "true", "false"} | ({str(contract.model.positive_class).lower()}
+                                                   if contract.model.positive_class is not None else set())
     for i, cell in enumerate(costs.matrix):
         for key in ("actual", "predicted"):
-            if classes and str(getattr(cell, key)) not in classes:
+            value = getattr(cell, key)
+            if task == "binary_classification" and not classes and str(value).lower() not in binary_values:
+                problems.append(f"{where(('outcomes', 'costs', 'matrix', i, key))}: class {value!r} of a binary "
+                                "model: write 1/true (the positive class) or 0/false, or set model.positive_class")
+            elif classes and str(getattr(cell, key)) not in classes:
                 problems.append(f"{where(('outcomes', 'costs', 'matrix', i, key))}: class {getattr(cell, key)!r} "
                                 f"is not in model.classes ({', '.join(classes)})")
     return problems

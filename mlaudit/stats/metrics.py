@@ -62,13 +62,15 @@ REGRESSION = ("mae", "rmse", "mape", "pinball", "asymmetric")
 
 
 def wilson(k: int, n: int) -> Estimate:
-    """Proportion k/n with the Wilson score interval (z = 1.96) and the binomial standard error."""
+    """Proportion k/n with the Wilson score interval (z = 1.96) and the binomial standard error; at k = 0 or
+    k = n, where the binomial error is 0 (it would make 0 of 4 'certain'), the Wilson half-width / 1.96."""
     if n <= 0:
         return NAN
     p = k / n
     centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
     half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
-    return Estimate(p, centre - half, centre + half, math.sqrt(p * (1 - p) / n), n)
+    se = math.sqrt(p * (1 - p) / n) if 0 < k < n else half / Z95
+    return Estimate(p, centre - half, centre + half, se, n)
 
 
 def mean(values: Floats) -> Estimate:
@@ -110,12 +112,14 @@ def bootstrap(statistic: Callable[[Floats], float], n: int, seed: int = BOOTSTRA
 def f1(tp: int, fp: int, fn: int, n: int) -> Estimate:
     """F1 = 2 TP / (2 TP + FP + FN) with its delta-method standard error: F1 is a function of the multinomial
     shares a = TP/n and b = (FP + FN)/n, F = 2a / (2a + b), so var F = g' S g / n with
-    g = (2b, -2a) / (2a + b)^2 and S the multinomial covariance [[a(1-a), -ab], [-ab, b(1-b)]]."""
+    g = (2b, -2a) / (2a + b)^2 and S the multinomial covariance [[a(1-a), -ab], [-ab, b(1-b)]]; a and b get
+    half a count each in the error (not in the value), so that TP = 0 is not 'certain'."""
     wrong = fp + fn
     if n <= 0 or tp + wrong == 0:
         return NAN
-    a, b = tp / n, wrong / n
-    value = 2 * a / (2 * a + b)
+    value = 2 * tp / (2 * tp + wrong)
+    # shares with half a count added, so that TP = 0 or no error does not give a zero standard error
+    a, b = (tp + 0.5) / (n + 1), (wrong + 0.5) / (n + 1)
     ga, gb = 2 * b / (2 * a + b) ** 2, -2 * a / (2 * a + b) ** 2
     var = (ga * ga * a * (1 - a) + gb * gb * b * (1 - b) - 2 * ga * gb * a * b) / n
     se = math.sqrt(max(var, 0.0))
@@ -280,15 +284,17 @@ class Change:
 
 def change(metric: str, reference: Estimate, current: Estimate) -> Change:
     """Degradation of `current` against `reference` with the one-sided z-test on the two standard errors:
-    z = degradation / sqrt(se_ref^2 + se_cur^2)."""
+    z = degradation / sqrt(se_ref^2 + se_cur^2); the p-value is NaN (not judged) when either has no standard
+    error (one row)."""
     if not (reference.ok and current.ok):
         return Change(float("nan"), float("nan"), float("nan"))
     sign = 1.0 if metric in HIGHER_IS_BETTER else -1.0
     degradation = sign * (reference.value - current.value)
     relative = degradation / abs(reference.value) if reference.value else (
         0.0 if degradation == 0 else math.copysign(math.inf, degradation))
-    se = math.hypot(reference.se if math.isfinite(reference.se) else 0.0,
-                    current.se if math.isfinite(current.se) else 0.0)
+    if not (math.isfinite(reference.se) and math.isfinite(current.se)):
+        return Change(degradation, relative, float("nan"))  # a single row has no spread: nothing to judge
+    se = math.hypot(reference.se, current.se)
     if se == 0:
         p = 0.0 if degradation > 0 else 1.0
     else:
