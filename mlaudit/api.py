@@ -12,12 +12,14 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from mlaudit import __version__, snapshots
 from mlaudit import engine as engines
+from mlaudit.checks import killswitch
 from mlaudit.checks.base import OFFLINE_SUFFIX, ROW_INDEX, Context, Pairing, Planned
 from mlaudit.checks.chunks import chunking, validate_chunk
 from mlaudit.checks.registry import REGISTRY
@@ -26,7 +28,7 @@ from mlaudit.contract.loader import LoadedContract, load_contract
 from mlaudit.contract.model import RESERVED_SECTIONS
 from mlaudit.engine import Engine, LocalEngine
 from mlaudit.errors import ContractError, DataError, UsageError
-from mlaudit.results import AuditResult, CheckResult, FailOn
+from mlaudit.results import AuditResult, CheckResult, FailOn, OwnerArea
 
 ContractSource = str | os.PathLike[str] | LoadedContract
 
@@ -158,6 +160,8 @@ def audit(
     scheduler: str | None = None,
     clock: Clock | None = None,
     progress: Callable[[str], None] | None = None,
+    owner: str | None = None,
+    audit_log: str | os.PathLike[str] | None = None,
 ) -> AuditResult:
     """Audit `current` against `reference` under `contract`; never raises for findings.
 
@@ -166,7 +170,10 @@ def audit(
     `chunk` ('1d', '1w', '1mo' or a row count) splits the current snapshot for
     over-time statistics (default: the contract's drift.chunk). `streaming` uses polars' streaming
     engine (default: above STREAMING_ROWS rows). `engine` 'dask' runs the queries on a Dask cluster
-    (`scheduler` address; none: worker processes on this machine), with the same results.
+    (`scheduler` address; none: worker processes on this machine), with the same results. `owner` (an owner
+    area: data_quality, model_behavior, decision_impact, governance) keeps only that area's results, so the
+    verdict and exit code are that owner's. `audit_log` appends a record of the run to a hash-chained JSON
+    Lines log (see mlaudit/auditlog.py) and reads when this contract last passed from it.
     """
     clock = clock or Clock()
     say = progress or (lambda _msg: None)
@@ -186,6 +193,8 @@ def audit(
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=dt.timezone.utc)
     selected = REGISTRY.select(only, skip)
+    if owner is not None and owner not in {a.value for a in OwnerArea}:
+        raise UsageError(f"owner {owner!r}: use one of {', '.join(a.value for a in OwnerArea)}")
 
     say("loading contract")
     loaded = _load(contract)
@@ -220,7 +229,9 @@ def audit(
                   reference_rows=ref.sample_rows if ref.profile is not None else ref.rows, current_rows=cur.rows,
                   reference_profile=ref.profile.columns if ref.profile is not None else None, pair=pairing,
                   same_data=ref.fingerprint.startswith("sha256:") and ref.fingerprint == cur.fingerprint,
-                  reference_is_sample=ref.profile is not None and (ref.sample_rows or 0) < (ref.rows or 0))
+                  reference_is_sample=ref.profile is not None and (ref.sample_rows or 0) < (ref.rows or 0),
+                  audit_log=os.fspath(audit_log) if audit_log is not None else None,
+                  last_pass=_last_pass(audit_log, loaded.sha256))
     if ctx.chunk is not None:
         _, reason = chunking(ctx)
         if reason:
@@ -256,7 +267,11 @@ def audit(
         elif p.finish is not None:
             produced = p.finish(v)
             results += produced if isinstance(produced, list) else [produced]
-    results = sorted((r for r in results if r.check in wanted), key=lambda r: r.sort_key)
+    results = [r for r in results if r.check in wanted]
+    if killswitch.KILL_SWITCH.id in wanted:  # judged on every other result, so last
+        results += killswitch.judge(ctx, results)
+    results = sorted((r for r in results if r.check in wanted and (owner is None or r.owner.area.value == owner)),
+                     key=lambda r: r.sort_key)
     timings["judge"] = clock.timer() - t
     timings["total"] = clock.timer() - t0
     notes = tuple(
@@ -272,7 +287,7 @@ def audit(
     inputs = [ref.info(), cur.info()] + ([out.info()] if out is not None else [])
     if off is not None:
         inputs.append(off.info())
-    return AuditResult(
+    audited = AuditResult(
         tool_version=__version__,
         contract_path=loaded.path,
         contract_sha256=loaded.sha256,
@@ -282,11 +297,25 @@ def audit(
         as_of=as_of.isoformat(),
         inputs=tuple(inputs),
         options={"fail_on": fail_on.value, "only": list(only), "skip": list(skip), "chunk": ctx.chunk,
-                 "streaming": streaming,
+                 "streaming": streaming, "owner": owner,
                  "checks_run": len({r.check for r in results})},
         timings={k: round(v, 6) for k, v in timings.items()},
         results=tuple(results),
         fail_on=fail_on,
         notes=notes,
     )
+    if audit_log is not None:
+        from mlaudit import auditlog
+
+        auditlog.append(Path(audit_log), auditlog.record(audited))
+    return audited
+
+
+def _last_pass(audit_log: str | os.PathLike[str] | None, contract_sha256: str) -> dict[str, Any] | None:
+    """The audit log's latest passing audit of this contract (None without a log or such a record)."""
+    if audit_log is None or not Path(audit_log).is_file():
+        return None
+    from mlaudit import auditlog
+
+    return auditlog.last_passing(Path(audit_log), contract_sha256)
 

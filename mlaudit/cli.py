@@ -24,6 +24,13 @@ from mlaudit.errors import MlauditError, UsageError
 from mlaudit.results import ExitCode, FailOn
 
 
+class OwnerChoice(str, Enum):
+    data_quality = "data_quality"
+    model_behavior = "model_behavior"
+    decision_impact = "decision_impact"
+    governance = "governance"
+
+
 class Engine(str, Enum):
     """Values of --engine."""
 
@@ -44,9 +51,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-contract_app = typer.Typer(help="Validate a contract or print its JSON Schema.", no_args_is_help=True,
+contract_app = typer.Typer(help="Validate a contract, compare two versions, or print its JSON Schema.",
+                           no_args_is_help=True,
                            rich_markup_mode=None)
 app.add_typer(contract_app, name="contract")
+audit_log_app = typer.Typer(help="Check an audit log written with `mlaudit audit --audit-log`.", no_args_is_help=True,
+                            rich_markup_mode=None)
+app.add_typer(audit_log_app, name="audit-log")
 
 T = TypeVar("T")
 
@@ -161,6 +172,12 @@ def audit(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Dask scheduler address (tcp://host:8786) for --engine dask; without it, worker "
         "processes on this machine.")] = None,
+    owner: Annotated[OwnerChoice | None, typer.Option(
+        "--owner", help="Only this owner area's results (data_quality, model_behavior, decision_impact, governance): "
+        "the report, verdict and exit code are that owner's.", case_sensitive=False)] = None,
+    audit_log: Annotated[Path | None, typer.Option(
+        "--audit-log", help="Append a tamper-evident record of this audit (who, when, contract and data "
+        "fingerprints, verdict) to this JSON Lines log; created if missing, safe for concurrent runs.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No report on stdout, no progress.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also list skipped checks and timings.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
@@ -171,9 +188,10 @@ def audit(
     from mlaudit.report import markdown, terminal
 
     def run() -> int:
-        for path, flag in ((json_path, "--json"), (markdown_path, "--markdown")):
+        for path, flag in ((json_path, "--json"), (markdown_path, "--markdown"), (audit_log, "--audit-log")):
             _check_output(path, flag)
             _not_an_input(path, flag, contract, reference, current, outcomes, offline)
+        owner_area = owner.value if owner is not None else None
         when = _parse_as_of(as_of)
         err = Console(stderr=True)
         show_progress = not quiet and err.is_terminal
@@ -182,11 +200,11 @@ def audit(
                 result = api.audit(contract, reference, current, outcomes, offline, only=only or (),
                                    skip=skip or (), fail_on=fail_on, as_of=when, chunk=chunk,
                                    streaming=streaming, engine=engine.value, scheduler=scheduler,
-                                   progress=lambda msg: status.update(msg))
+                                   progress=lambda msg: status.update(msg), owner=owner_area, audit_log=audit_log)
         else:
             result = api.audit(contract, reference, current, outcomes, offline, only=only or (), skip=skip or (),
                                fail_on=fail_on, as_of=when, chunk=chunk, streaming=streaming,
-                               engine=engine.value, scheduler=scheduler)
+                               engine=engine.value, scheduler=scheduler, owner=owner_area, audit_log=audit_log)
         if json_path is not None:
             _write_atomic(json_path, json_report.render(result))
         if markdown_path is not None:
@@ -295,6 +313,52 @@ def contract_check(
                    f"{len(c.rules)} rules)" + (f"; matches {against}" if against else ""))
 
     _guard(run, debug)
+
+
+@audit_log_app.command("verify", epilog="Exit codes: 0 intact; 1 tampered or damaged; 2 unreadable.")
+def audit_log_verify(
+    path: Annotated[Path, typer.Argument(help="Audit log (JSON Lines) written by `mlaudit audit --audit-log`.")],
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Check an audit log's hash chain: reports edited, removed, inserted or reordered records and a truncated
+    head, by line number."""
+    from mlaudit import auditlog
+
+    def run() -> int:
+        problems = auditlog.verify(path)
+        for problem in problems:
+            typer.echo(f"{path}: {problem}")
+        if not problems:
+            typer.echo(f"{path}: intact")
+        return 1 if problems else 0
+
+    raise typer.Exit(_guard(run, debug))
+
+
+@contract_app.command("diff", epilog="Exit codes: 0 no breaking change; 1 at least one breaking change; 2 a contract "
+                      "is invalid or cannot be read; 4 internal error.")
+def contract_diff(
+    old: Annotated[Path, typer.Argument(help="The contract before the change (e.g. from the main branch).")],
+    new: Annotated[Path, typer.Argument(help="The contract after the change.")],
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Compare two contracts and say which changes must be reviewed before merging.
+
+    A change is BREAKING when it weakens the contract (a feature, rule, owner or role column removed; a level
+    raised; a check disabled or lowered to warning; a range or list of allowed values widened) or when data that
+    passed may now fail (a range or allowed values narrowed, nullable: false, a new regex or unique). Levels are
+    compared as they take effect, with check defaults filling unset keys. Every line is located as
+    file:line:col (key.path) in NEW, or in OLD when the key was removed.
+    """
+    from mlaudit.contract import diff
+    from mlaudit.contract.loader import load_contract
+
+    def run() -> int:
+        changes = diff.diff(load_contract(old), load_contract(new))
+        typer.echo(diff.render(changes))
+        return diff.exit_code(changes)
+
+    raise typer.Exit(_guard(run, debug))
 
 
 @contract_app.command("schema")

@@ -142,12 +142,27 @@ class AuditResult:
 
     @property
     def verdict(self) -> Verdict:
+        if self.disabled:
+            return Verdict.disable
         worst = max((STATUS_RANK[r.status] for r in self.results), default=0)
         return {0: Verdict.passed, 1: Verdict.warn, 2: Verdict.fail, 3: Verdict.error}[worst]
 
     @property
+    def disabled(self) -> bool:
+        """A kill-switch condition holds: the model must be taken out of the loop."""
+        return any(r.check == "governance.kill_switch" and r.status is Status.fail and r.details.get("disable")
+                   for r in self.results)
+
+    @property
+    def fallback(self) -> str | None:
+        """The contract's kill_switch.fallback, when a kill-switch condition holds."""
+        return next((str(r.details["fallback"]) for r in self.results if r.check == "governance.kill_switch"
+                     and r.details.get("disable")), None)
+
+    @property
     def exit_code(self) -> ExitCode:
-        """0 passed; 1 gate failed. A check in error state always fails the gate."""
+        """0 passed; 1 gate failed; 3 kill switch tripped (whatever --fail-on says: the contract orders it). A
+        check in error state always fails the gate."""
         verdict = self.verdict
         if verdict is Verdict.disable:
             return ExitCode.KILL_SWITCH
@@ -166,6 +181,15 @@ class AuditResult:
             row = out.setdefault(r.failure_mode.value, {s.value: 0 for s in Status})
             row[r.status.value] += 1
         return out
+
+    def by_owner(self) -> dict[str, dict[str, int]]:
+        """Who must act: owner label -> counts of their error, fail and warn findings (owners with none left out),
+        the busiest first."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.findings():
+            row = out.setdefault(r.owner.label(), {"error": 0, "fail": 0, "warn": 0})
+            row[r.status.value] += 1
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1]["error"], -kv[1]["fail"], -kv[1]["warn"], kv[0])))
 
     def findings(self) -> list[CheckResult]:
         """Results that need a person: error, fail, then warn."""

@@ -581,3 +581,271 @@ def test_self_audit_skips_every_comparison(write_parquet: Callable[..., Path],
             assert "self-audit" in r.message, r.message
     for r in of(res, "performance.slices"):
         assert r.status is Status.skipped and ("self-audit" in r.message or r.column == "(small slices)"), r.message
+
+
+# --------------------------------------------------------------------------- review regressions
+
+
+def auc(score: np.ndarray, y: np.ndarray) -> float:
+    """Independent ROC AUC (Mann-Whitney) for continuous scores without ties."""
+    ranks = score.argsort().argsort() + 1.0
+    pos = int(y.sum())
+    return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * (y.size - pos)))
+
+
+def claims_certainty(message: str) -> bool:
+    """The message reports p=0 (a certainty no finite sample gives), not p=0.03 or p=0.0001."""
+    return any(f"p=0{end}" in message + " " for end in (" ", ")", ";", ","))
+
+
+def null_where(df: pl.DataFrame, column: str, rows: np.ndarray) -> pl.DataFrame:
+    return df.with_columns(pl.when(pl.Series(rows)).then(None).otherwise(pl.col(column)).alias(column))
+
+
+SIGNALLED = CREDIT + "      signals: [flag]\n"
+BINARY_MATRIX = CREDIT.replace("costs: {false_negative: amount, false_positive: 300, currency: EUR}", """costs:
+        currency: EUR
+        matrix:
+          - {actual: 1, predicted: 0, cost: amount}
+          - {actual: false, predicted: true, cost: 300}""")
+
+
+def test_binary_cost_matrix_costs_like_false_negative_and_positive(write_contract: Callable[..., Path]) -> None:
+    """A binary cost matrix (cells 1/0 and true/false) works: cost per decision is the matrix applied to the rows."""
+    ref, cur = credit(20, 3000), credit(120, 3000, start=10**6)
+    r = one(audit(write_contract, BINARY_MATRIX, ref, cur, only=["performance.cost"]), "performance.cost")
+    assert r.status is Status.passed, r.message
+    assert r.details["current"] == pytest.approx(float(decision_costs(cur).mean()))
+    assert r.details["reference"] == pytest.approx(float(decision_costs(ref).mean()))
+    assert r.details["decisions"] == cur.height
+
+
+def test_binary_cost_matrix_with_an_unknown_class_exits_2(runner: CliRunner, write_parquet: Callable[..., Path],
+                                                          write_contract: Callable[..., Path]) -> None:
+    """A binary cost matrix cell naming a class like 'maybe' (no model.classes) is a one-line contract error."""
+    text = BINARY_MATRIX.replace("{actual: 1, predicted: 0, cost: amount}", "{actual: maybe, predicted: 0, cost: 5}")
+    ref = write_parquet("ref.parquet", credit(13, 50))
+    res = cli_audit(runner, write_contract(text, "bad.yaml"), ref, write_parquet("cur.parquet", credit(14, 50)))
+    assert_one_line_error(res, "bad.yaml:", "outcomes.costs.matrix[0].actual", "'maybe'", "model.positive_class")
+
+
+def test_estimation_without_production_outcomes_uses_the_reference_outcomes(
+        write_contract: Callable[..., Path]) -> None:
+    """No label column in production: estimation compares with the reference's realised AUC and warns when the
+    production scores have lost their spread (estimated AUC far below it)."""
+    ref = credit(21, 5000)
+    cur = credit(121, 5000, start=10**6).drop("y")
+    r = one(audit(write_contract, CREDIT, ref, cur, only=["performance.estimated"]), "performance.estimated")
+    assert r.status is Status.passed, r.message
+    assert "reference has no outcomes" not in r.message
+    expected = auc(ref["score"].to_numpy(), ref["y"].to_numpy())
+    assert isinstance(r.details["reference"], float) and r.details["reference"] == pytest.approx(expected)
+    noise = cur.with_columns(pl.Series("score", np.random.default_rng(5).uniform(0.3, 0.7, cur.height)))
+    r = one(audit(write_contract, CREDIT, ref, noise, only=["performance.estimated"]), "performance.estimated")
+    assert r.status is Status.warn, r.message
+    assert r.details["reference"] == pytest.approx(expected)
+    assert r.details["chunks"][0]["estimate"] < expected - 0.05
+
+
+def test_missing_or_negative_cost_amounts_are_left_out_of_cost_per_decision(
+        write_contract: Callable[..., Path]) -> None:
+    """Amounts x1.6 with 40% of them null at random: cost still fails (+~50%) on the rows with an amount and says
+    rows were left out; negative amounts are left out too, never a negative cost per decision."""
+    ref = credit(22, 5000)
+    cur = credit(122, 5000, start=10**6).with_columns(pl.col("amount") * 1.6)
+    gone = np.random.default_rng(1).random(cur.height) < 0.4
+    r = one(audit(write_contract, CREDIT, ref, null_where(cur, "amount", gone), only=["performance.cost"]),
+            "performance.cost")
+    assert r.status is Status.fail, r.message
+    assert "rows without a cost amount left out" in r.message
+    kept = cur.filter(pl.Series(~gone))
+    assert r.details["decisions"] == kept.height
+    assert r.details["current"] == pytest.approx(float(decision_costs(kept).mean()))
+    assert r.value is not None and 0.3 < r.value < 0.8
+
+    cur = credit(123, 5000, start=10**6)
+    negative = np.random.default_rng(2).random(cur.height) < 0.3
+    cur = cur.with_columns(pl.when(pl.Series(negative)).then(-pl.col("amount")).otherwise(pl.col("amount")))
+    r = one(audit(write_contract, CREDIT, ref, cur, only=["performance.cost"]), "performance.cost")
+    kept = cur.filter(pl.Series(~negative))
+    assert r.details["decisions"] == kept.height
+    assert r.details["current"] == pytest.approx(float(decision_costs(kept).mean())) and r.details["current"] > 0
+    assert "left out" in r.message
+
+
+def test_weak_slices_rank_by_error_rate_when_only_production_has_amounts(
+        write_contract: Callable[..., Path]) -> None:
+    """Amount column missing from the reference only: the weak-slice search compares error rates on both sides,
+    no absurd cost percentage."""
+    text = CREDIT.replace("      amount: {type: float}\n", "")
+    ref, cur = credit(24, 5000).drop("amount"), credit(124, 5000, start=10**6)
+    res = audit(write_contract, text, ref, cur, only=["performance.weak_slices", "performance.cost"])
+    r = one(res, "performance.weak_slices")
+    assert r.details["metric"] == "error rate", r.message
+    assert r.status is Status.passed, r.message
+    assert "%" not in r.message and "cost" not in r.message
+    assert one(res, "performance.cost").status is Status.skipped
+
+
+def test_four_missed_positives_against_a_large_reference_are_not_a_failure(
+        write_contract: Callable[..., Path]) -> None:
+    """Reference 20,000 rows, production 120 rows with 4 positives all missed: rare_classes and blindness do not
+    fail (0 of 4 is not a certain recall of 0)."""
+    text = ("version: 1\nmodel: {name: fraud, task: binary_classification}\n"
+            "columns: {id: id, score: score, label: y, segments: [region]}\nfeatures: {region: {type: category}}\n"
+            "outcomes: {slices: {min_rows: 20}}\n")
+    rng = np.random.default_rng(0)
+    n, m = 20000, 120
+    score = rng.beta(0.25, 2.5, n)
+    ref = pl.DataFrame({"id": np.arange(n), "region": rng.choice(["a", "b"], n), "score": score,
+                        "y": rng.random(n) < score})
+    s_cur = rng.beta(1.0, 12.0, m)
+    s_cur[:4] = [0.3, 0.2, 0.4, 0.1]
+    cur = pl.DataFrame({"id": np.arange(10**6, 10**6 + m), "region": rng.choice(["a", "b"], m), "score": s_cur,
+                        "y": np.arange(m) < 4})
+    res = audit(write_contract, text, ref, cur)
+    for check in ("performance.rare_classes", "performance.blindness"):
+        rs = of(res, check)
+        assert rs and all(r.status not in BAD for r in rs), [(r.column, r.status, r.message) for r in rs]
+    assert not [r.message for r in res.results if claims_certainty(r.message)]
+
+
+def test_one_row_production_cost_is_not_judged(write_contract: Callable[..., Path]) -> None:
+    """A single production row (a missed positive): performance.cost is not judged (skipped), never 'p=0'."""
+    cur = credit(125, 200, start=10**6).filter(pl.col("y") & (pl.col("score") < 0.5)).head(1)
+    res = audit(write_contract, CREDIT, credit(25, 5000), cur, only=["performance.cost"])
+    r = one(res, "performance.cost")
+    assert r.status is Status.skipped and "not judged" in r.message, r.message
+    assert not claims_certainty(r.message)
+
+
+def test_one_row_production_realised_metrics_are_not_judged(write_contract: Callable[..., Path]) -> None:
+    """A single production row: performance.realised neither warns nor fails on it, never 'p=0'."""
+    cur = credit(125, 200, start=10**6).filter(pl.col("y") & (pl.col("score") < 0.5)).head(1)
+    res = audit(write_contract, CREDIT, credit(25, 5000), cur, only=["performance.realised"])
+    rs = of(res, "performance.realised")
+    assert rs
+    for r in rs:
+        assert not claims_certainty(r.message)
+        assert r.status not in BAD, (r.column, r.message)
+
+
+def test_signal_up_from_a_reference_of_zero_warns(write_contract: Callable[..., Path]) -> None:
+    """A signal at 0 in the reference and ~15% now warns, saying 'up from 0'."""
+    ref = credit(26, 3000).with_columns(pl.lit(0.0).alias("flag"))
+    cur = credit(126, 3000, start=10**6)
+    flag = (np.random.default_rng(3).random(cur.height) < 0.15).astype(float)
+    cur = cur.with_columns(pl.Series("flag", flag))
+    r = one(audit(write_contract, SIGNALLED, ref, cur, only=["performance.signals"]), "performance.signals", "flag")
+    assert r.status is Status.warn, r.message
+    assert "up from 0" in r.message
+    assert r.details["current"] == pytest.approx(float(flag.mean()))
+
+
+def test_empty_production_and_empty_signal_are_skipped_not_passed(write_contract: Callable[..., Path]) -> None:
+    """Production with 0 rows: confidence and estimation are skipped; a signal column all null is skipped."""
+    ref = credit(27, 3000).with_columns(pl.lit(1.0).alias("flag"))
+    cur = credit(127, 3000, start=10**6).with_columns(pl.lit(None, dtype=pl.Float64).alias("flag"))
+    res = audit(write_contract, SIGNALLED, ref, cur.head(0))
+    for check in ("performance.confidence", "performance.estimated"):
+        r = one(res, check)
+        assert r.status is Status.skipped, (check, r.message)
+    assert not [r for r in res.results if r.status is Status.passed]
+    r = one(audit(write_contract, SIGNALLED, ref, cur, only=["performance.signals"]), "performance.signals", "flag")
+    assert r.status is Status.skipped and "no value" in r.message, r.message
+
+
+def test_blindness_without_costs_names_the_slice_with_the_larger_drop(write_contract: Callable[..., Path]) -> None:
+    """No costs: of two failing slices, blindness names the one whose headline dropped more."""
+    text = ("version: 1\nmodel: {name: m, task: binary_classification}\n"
+            "columns: {id: id, score: score, label: y, segments: [region]}\nfeatures: {region: {type: category}}\n"
+            "outcomes: {tolerance: 0.05}\n")
+
+    def draw(seed: int, n: int, damage: dict[str, float]) -> pl.DataFrame:
+        rng = np.random.default_rng(seed)
+        region = rng.choice([f"r{i}" for i in range(10)], n)
+        score = rng.beta(2.0, 5.0, n)
+        p = score.copy()
+        for name, w in damage.items():
+            rows = region == name
+            p[rows] = (1 - w) * score[rows] + w * rng.beta(2.0, 5.0, int(rows.sum()))  # scores lose information
+        return pl.DataFrame({"id": np.arange(n) + seed * 10**6, "region": region, "score": score,
+                             "y": rng.random(n) < p})
+
+    res = audit(write_contract, text, draw(0, 30000, {}), draw(1, 30000, {"r1": 0.6, "r8": 1.0}),
+                only=["performance.realised", "performance.slices", "performance.blindness"])
+    failing = [r for r in of(res, "performance.slices") if r.status is Status.fail]
+    assert {r.column for r in failing} == {"region=r1", "region=r8"}, findings(res)
+    worst = max(failing, key=lambda r: r.value or 0.0)
+    assert worst.column == "region=r8"
+    blind = one(res, "performance.blindness")
+    assert blind.status is Status.fail, blind.message
+    assert "hid: slice region=r8 " in blind.message
+
+
+def test_multiclass_probabilities_outside_0_1_are_invalid_rows(write_contract: Callable[..., Path]) -> None:
+    """Probabilities x3: those rows are invalid; a minority is left out and counted, a majority skips every check."""
+    ref, cur = risk(28, 3000), risk(128, 3000, start=10**6)
+    tripled = pl.col("p_low") * 3, pl.col("p_mid") * 3, pl.col("p_high") * 3
+    res = audit(write_contract, MULTICLASS, ref, cur.with_columns(*tripled))
+    assert res.results
+    for r in res.results:
+        assert r.status is Status.skipped, (r.check, r.message)
+        assert "3,000 of 3,000 production predictions are invalid" in r.message, r.message
+    bad = np.arange(cur.height) % 4 == 0
+    part = cur.with_columns(*(pl.when(pl.Series(bad)).then(c).otherwise(pl.col(c.meta.output_name()))
+                              for c in tripled))
+    r = one(audit(write_contract, MULTICLASS, ref, part, only=["performance.realised"]), "performance.realised",
+            "accuracy")
+    valid = cur.filter(pl.Series(~bad))
+    said = valid.select("p_low", "p_mid", "p_high").to_numpy().argmax(axis=1)
+    y = np.array([CLASSES.index(v) for v in valid["y"]])
+    assert r.details["current"] == pytest.approx(float(np.mean(said == y)))
+    assert f"{int(bad.sum()):,} rows with an invalid prediction left out" in r.message
+
+
+def test_scores_on_a_0_100_scale_skip_every_check(write_contract: Callable[..., Path]) -> None:
+    """Scores in 0-100: every performance check is skipped for invalid predictions, none judges the rest."""
+    cur = credit(129, 3000, start=10**6).with_columns(pl.col("score") * 100)
+    res = audit(write_contract, CREDIT, credit(29, 3000), cur)
+    assert {r.check for r in res.results} >= {"performance.realised", "performance.cost", "performance.slices",
+                                              "performance.weak_slices", "performance.blindness"}
+    for r in res.results:
+        assert r.status is Status.skipped, (r.check, r.message)
+        assert "production predictions are invalid" in r.message, r.message
+
+
+def test_labels_encoded_1_2_need_positive_class(write_contract: Callable[..., Path]) -> None:
+    """Numeric labels 1/2: outcome checks skip asking for model.positive_class; with positive_class 2 they run."""
+    ref, cur = credit(30, 3000), credit(130, 3000, start=10**6)
+    encode = pl.col("y").cast(pl.Int64) + 1
+    ref12, cur12 = ref.with_columns(encode), cur.with_columns(encode)
+    res = audit(write_contract, CREDIT, ref12, cur12)
+    for check in ("performance.realised", "performance.cost", "performance.calibration", "performance.slices",
+                  "performance.blindness"):
+        r = one(res, check)
+        assert r.status is Status.skipped and "model.positive_class" in r.message, (check, r.message)
+    text = CREDIT.replace("task: binary_classification}", "task: binary_classification, positive_class: 2}")
+    res = audit(write_contract, text, ref12, cur12)
+    head = one(res, "performance.realised", "roc_auc")
+    assert head.status is Status.passed, head.message
+    assert head.details["current"] == pytest.approx(auc(cur["score"].to_numpy(), cur["y"].to_numpy()))
+    assert one(res, "performance.cost").details["current"] == pytest.approx(float(decision_costs(cur).mean()))
+
+
+def test_list_and_high_cardinality_segments_are_reported_not_sliced(write_contract: Callable[..., Path]) -> None:
+    """A list-typed segment column is reported as not sliceable; a float one with thousands of values is not
+    sliced into thousands of slices."""
+    ref, cur = credit(31, 3000), credit(131, 3000, start=10**6)
+    tags = pl.concat_list(pl.col("region"), pl.col("product")).alias("tags")
+    text = CREDIT.replace("segments: [region, product]", "segments: [tags, product]")
+    res = audit(write_contract, text, ref.with_columns(tags), cur.with_columns(tags), only=["performance.slices"])
+    note = one(res, "performance.slices", "(unsliced columns)")
+    assert note.status is Status.skipped and "'tags' (List(String))" in note.message, note.message
+    assert {r.column for r in of(res, "performance.slices")} == {"(unsliced columns)", "product=card", "product=loan",
+                                                                 "product=mortgage"}
+    text = CREDIT.replace("segments: [region, product]", "segments: [amount]")
+    res = audit(write_contract, text, ref, cur, only=["performance.slices"])
+    note = one(res, "performance.slices", "(unsliced columns)")
+    assert note.status is Status.skipped and "'amount' (3,000 values)" in note.message, note.message
+    assert len(of(res, "performance.slices")) == 1

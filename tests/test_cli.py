@@ -19,6 +19,9 @@ CONTRACT = """
     model: {name: tiny, task: binary_classification}
     owners:
       data_quality: {team: data-team, contact: data@example.com}
+      model_behavior: {team: ml-team}
+      decision_impact: {team: ops}
+      governance: {team: model-risk}
     columns: {id: id, score: p}
     features:
       x: {type: float, range: [0, 10]}
@@ -146,7 +149,7 @@ def test_contract_typo_exits_2_with_location(
     runner: CliRunner, files: dict[str, Path], write_contract: Callable[..., Path]
 ) -> None:
     files["contract"] = write_contract(CONTRACT.replace("range: [0, 10]", "rnage: [0, 10]"), "typo.yaml")
-    _one_line_error(_audit(runner, files), "typo.yaml:7:", "features.x.rnage", "did you mean 'range'")
+    _one_line_error(_audit(runner, files), "typo.yaml:10:", "features.x.rnage", "did you mean 'range'")
 
 
 def test_wrong_column_type_in_reference_exits_2(
@@ -219,7 +222,7 @@ def test_readme_documents_every_exit_code_and_audit_flag() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for flag in ("--contract", "--reference", "--current", "--outcomes", "--json", "--markdown", "--fail-on",
                  "--only", "--skip", "--quiet", "--verbose", "--debug", "--as-of", "--chunk", "--streaming",
-                 "--offline", "--engine", "--scheduler"):
+                 "--offline", "--engine", "--scheduler", "--owner", "--audit-log"):
         assert flag in readme, flag
     for code in range(5):
         assert f"| {code} |" in readme

@@ -191,10 +191,28 @@ def test_awkward_column_names_are_quoted(write_parquet: Callable[..., Path]) -> 
     assert problems_against(loaded, {"snapshot": schema}, reference="snapshot") == []
 
 
+def _with_owners(text: str) -> str:
+    """The inferred contract once the team has named its owners (init leaves them commented out)."""
+    for area in ("data_quality", "model_behavior", "decision_impact", "governance"):
+        text = text.replace(f"  # {area}:", f"  {area}:")
+    return text
+
+
+def test_inferred_contract_names_no_owners_and_the_audit_says_so(inferred_text: str, snapshot: Path, tmp_path: Path,
+                                                                 fixed_clock: Clock) -> None:
+    """init cannot know the teams: until they are set, each owner area is one warning, and nothing else is."""
+    contract = tmp_path / "contract.yaml"
+    contract.write_text(inferred_text, encoding="utf-8")
+    result = mlaudit.audit(str(contract), str(snapshot), str(snapshot), clock=fixed_clock)
+    bad = {(r.check, r.column, r.status.value) for r in result.findings()}
+    assert bad == {("governance.owners", area, "warn") for area in
+                   ("data_quality", "model_behavior", "decision_impact", "governance")}
+
+
 def test_audit_of_its_own_snapshot_is_clean(inferred_text: str, snapshot: Path, tmp_path: Path,
                                             fixed_clock: Clock) -> None:
     contract = tmp_path / "contract.yaml"
-    contract.write_text(inferred_text, encoding="utf-8")
+    contract.write_text(_with_owners(inferred_text), encoding="utf-8")
     result = mlaudit.audit(str(contract), str(snapshot), str(snapshot), clock=fixed_clock)
     bad = [(r.check, r.column, r.status.value, r.message) for r in result.results
            if r.status in (Status.fail, Status.warn, Status.error)]
@@ -210,7 +228,7 @@ def test_audit_of_its_own_snapshot_is_clean(inferred_text: str, snapshot: Path, 
 def test_audit_with_fail_on_warning_is_clean_too(inferred_text: str, snapshot: Path, tmp_path: Path,
                                                 fixed_clock: Clock) -> None:
     contract = tmp_path / "contract.yaml"
-    contract.write_text(inferred_text, encoding="utf-8")
+    contract.write_text(_with_owners(inferred_text), encoding="utf-8")
     result = mlaudit.audit(str(contract), str(snapshot), str(snapshot), fail_on="warning", clock=fixed_clock)
     assert result.exit_code == ExitCode.OK
 
@@ -303,7 +321,7 @@ def test_init_on_the_sample_reference_guesses_every_role_and_audits_it_cleanly(t
                                             "approved", "defaulted", "outcome_at", "loan_amount",
                                             ["region", "product"])
     path = tmp_path / "inferred.yaml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(_with_owners(text), encoding="utf-8")
     result = mlaudit.audit(path, ref, ref)
     # only the problems planted in the training data itself (sample_data/README.md #12 and #13): conflicting
     # labels, the leaking collections_flag, and the label errors the conflicts imply

@@ -89,7 +89,8 @@ thresholds:
   validation.null_share: {warn: 0.01, fail: 0.05}
   validation.unique: {enabled: false}
 kill_switch:
-  when: [validation.schema]
+  fallback: manual review
+  when: [{check: validation.schema}]
 drift:
   correction: bonferroni
 """
@@ -154,7 +155,8 @@ def test_full_contract_loads_every_section() -> None:
     assert c.outputs.confidence_gate is not None and c.outputs.confidence_gate.below == 0.6
     assert c.thresholds["validation.null_share"].fail == 0.05
     assert c.thresholds["validation.unique"].enabled is False
-    assert c.kill_switch == {"when": ["validation.schema"]}
+    assert c.kill_switch is not None and c.kill_switch.fallback == "manual review"
+    assert c.kill_switch.when[0].check == "validation.schema" and c.kill_switch.when[0].status == "fail"
     assert c.drift.correction == "bonferroni" and c.drift.alpha == 0.01
     assert c.skew.key == [] and c.skew.tolerance.abs == 0.0
 

@@ -79,7 +79,7 @@ def test_cli_runs_on_a_scheduler_address(cluster: Any, tmp_path: Path) -> None:
     first = runner.invoke(app, [*base, "--json", str(out_local)])
     second = runner.invoke(app, [*base, "--json", str(out_dask), "--engine", "dask",
                                  "--scheduler", cluster.scheduler_address])
-    assert (first.exit_code, second.exit_code) == (1, 1), second.output
+    assert (first.exit_code, second.exit_code) == (3, 3), second.output  # the sample trips its kill switch
     a, b = json.loads(out_local.read_text()), json.loads(out_dask.read_text())
     assert a["results"] == b["results"] and a["verdict"] == b["verdict"]
 

@@ -56,8 +56,23 @@ def test_hive_partition_column_is_not_unexpected(result: AuditResult) -> None:
     assert not [r for r in result.results if r.check == "validation.schema" and r.status is not Status.passed]
 
 
-def test_sample_audit_fails_the_gate(result: AuditResult) -> None:
-    assert result.verdict.value == "fail" and int(result.exit_code) == 1
+def test_sample_audit_trips_the_kill_switch(result: AuditResult) -> None:
+    """A high-importance feature drifted (debt_to_income) and cost per decision rose 79%: both kill-switch conditions
+    hold, so the verdict is disable (exit 3) with the contract's fallback."""
+    assert result.verdict.value == "disable" and int(result.exit_code) == 3
+    assert result.fallback == "route every application to manual underwriting"
+    tripped = {r.column for r in result.results if r.check == "governance.kill_switch" and r.status.value == "fail"}
+    assert tripped == {"high-importance feature drifted", "cost per decision up 25%"}
+
+
+def test_planted_unreviewed_weak_decisions_and_missing_owner_are_found(result: AuditResult) -> None:
+    """#15: 37 of 733 low-confidence decisions taken without a reviewer; #16: nobody owns governance."""
+    review = next(r for r in result.results if r.check == "review.required" and r.column == "low confidence")
+    assert review.status.value == "fail" and (review.count, review.total) == (37, 733)
+    owners = {r.column: r.status.value for r in result.results if r.check == "governance.owners"}
+    assert owners == {"data_quality": "pass", "model_behavior": "pass", "decision_impact": "pass",
+                      "governance": "warn"}
+    assert "unassigned (governance)" in result.by_owner()
 
 
 def test_planted_label_conflicts_are_found_in_training(result: AuditResult) -> None:

@@ -153,6 +153,10 @@ class Context:
     same_data: bool = False
     """Reference and current are the same files (equal content fingerprints): a self-audit, where checks
     comparing the two periods or their rows have nothing to compare."""
+    audit_log: str | None = None
+    """The --audit-log path, when given."""
+    last_pass: Mapping[str, Any] | None = None
+    """The audit log's latest record of a passing audit of this contract, when there is one."""
 
     def levels(
         self, spec: CheckSpec, feature: str | None = None, base: Threshold | None = None,

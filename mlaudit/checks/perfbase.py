@@ -113,3 +113,11 @@ def relative_text(relative: float, reference: float) -> str:
 def unjudged(ch: metrics.Change) -> bool:
     """The change has no p-value: a side with a single row has no spread to judge it by."""
     return not math.isfinite(ch.p_value)
+
+
+def too_few(ctx: Context, *counts: int) -> str:
+    """Why a comparison is not judged when a side has fewer than drift.min_rows rows behind its value (the
+    normal approximations behind every interval need them); '' when every side has enough."""
+    least = min(counts)
+    need = ctx.contract.drift.min_rows
+    return f"not judged: {least:,} rows behind a value, fewer than drift.min_rows ({need:,})" if least < need else ""

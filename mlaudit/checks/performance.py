@@ -35,6 +35,7 @@ from mlaudit.checks.perfbase import (
     limit,
     no_reference,
     relative_text,
+    too_few,
     unjudged,
     worse,
 )
@@ -77,6 +78,8 @@ SIGNALS = CheckSpec(
     "the reference, per chunk as a trend.",
     statistic="relative_increase", warn=0.25, severity=Severity.warning, per_feature=False,
 )
+#: Fewest production rows of a rare class for its recall to be judged.
+MIN_CLASS_ROWS = 30
 SPECS = (REALISED, COST, CALIBRATION, RARE, CONFIDENCE, SIGNALS, slices.SLICES, slices.WEAK, estimation.ESTIMATED,
          blindness.BLINDNESS)
 
@@ -115,9 +118,10 @@ def realised(ctx: Context, s: Setup, ref: Side | None, cur: Side, m_ref: Mapping
                               current=now.value, low=now.low, high=now.high))
             continue
         ch, tol, beyond = worse(ctx, s, metric, before, now, ctx.contract.outcomes.alpha if is_headline else alpha)
-        if unjudged(ch):
-            out.append(result(REALISED, ctx, Status.skipped, f"{text}, reference {fmt(before.value)}: not judged, "
-                              "one side has a single row", column=metric, current=now.value))
+        few = too_few(ctx, now.n, before.n)
+        if unjudged(ch) or few:
+            out.append(result(REALISED, ctx, Status.skipped, f"{text}, reference {fmt(before.value)}: "
+                              f"{few or 'not judged, one side has a single row'}", column=metric, current=now.value))
             continue
         levels = Levels(warn=None if is_headline else tol, fail=tol if is_headline else None,
                         severity=Severity.error if is_headline else Severity.warning)
@@ -164,9 +168,10 @@ def costs(ctx: Context, s: Setup, ref: Side | None, cur: Side, levels: Levels, a
     b = metrics.mean(before)
     ch = metrics.change("cost", b, per)
     relative = ch.relative
-    if unjudged(ch):
-        return result(COST, ctx, Status.skipped, f"{text}; reference {money(b.value)}: not judged, one side has a "
-                      "single decision", **details)
+    few = too_few(ctx, now.size, before.size)
+    if unjudged(ch) or few:
+        return result(COST, ctx, Status.skipped, f"{text}; reference {money(b.value)}: "
+                      f"{few or 'not judged, one side has a single decision'}", **details)
     graded = levels.grade(relative) if not math.isnan(relative) else Status.passed
     status = graded if ch.p_value < alpha else Status.passed
     msg = (f"{text}; reference {money(b.value)}{interval(b)}: {relative_text(relative, b.value)} "
@@ -205,6 +210,9 @@ def calibration(ctx: Context, s: Setup, ref: Side | None, cur: Side, alpha: floa
                       "for multiclass)")
     if p_now.size == 0:
         return result(CALIBRATION, ctx, Status.skipped, "no production row with a known outcome and a valid score")
+    few = too_few(ctx, p_now.size)
+    if few:
+        return result(CALIBRATION, ctx, Status.skipped, f"calibration on {p_now.size:,} rows: {few}")
     c = cal.calibration(p_now, y_now, o.calibration.bins)
     by_slice = slices.slice_ece(ctx, cur, o.calibration.bins)
     before = outcome_data.calibration_rows(ref)[0] if ref is not None else None
@@ -251,7 +259,9 @@ def rare_classes(ctx: Context, s: Setup, ref: Side | None, cur: Side, alpha: flo
                               "production row of it has a known outcome", column=name))
             continue
         ch, tol, beyond = worse(ctx, s, "recall", before[0], now[0], alpha)
-        if unjudged(ch):
+        if unjudged(ch) or now[0].n < MIN_CLASS_ROWS:
+            out.append(result(RARE, ctx, Status.skipped, f"class {name}: recall {fmt(now[0].value)} on {now[0].n:,} "
+                              f"production rows of it, fewer than {MIN_CLASS_ROWS} to judge", column=name))
             continue
         levels = Levels(warn=None, fail=tol, severity=Severity.error)
         msg = (f"class {name} ({share:.1%} of reference outcomes): recall {fmt(now[0].value)}{interval(now[0])}, "
@@ -320,6 +330,9 @@ def confidence(ctx: Context, s: Setup, ref: Side | None, cur: Side, alpha: float
     if before is None or ref is None or not ref.valid.any():
         return result(CONFIDENCE, ctx, Status.skipped, f"{text}; {no_reference(ctx, ref)}", trend=trend)
     low_ref = before[ref.valid] < o.low
+    if too_few(ctx, low_now.size, low_ref.size):
+        return result(CONFIDENCE, ctx, Status.skipped, f"{text}; {too_few(ctx, low_now.size, low_ref.size)}",
+                      trend=trend)
     from mlaudit.stats.twosample import two_proportions
 
     test = two_proportions(int(low_ref.sum()), low_ref.size, int(low_now.sum()), low_now.size)

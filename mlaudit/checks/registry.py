@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from mlaudit.checks import (
     concept,
     drift,
+    killswitch,
     labels,
     leakage,
     multivariate,
     outputs,
+    ownership,
     performance,
+    review,
     rowskew,
     skew,
     validation,
@@ -79,10 +82,20 @@ class Registry:
     def _matches_any(self, name: str) -> bool:
         return any(self._match(r.spec, name) for r in self)
 
+    def knows(self, name: str) -> bool:
+        """A check id, family or failure mode that names at least one check."""
+        return self._matches_any(name)
+
+    @staticmethod
+    def matches(check_id: str, name: str) -> bool:
+        """Whether a result of `check_id` falls under `name` (its id, family, failure mode or an id prefix)."""
+        return REGISTRY._match(REGISTRY.get(check_id).spec, name)
+
 
 def _entries() -> list[tuple[CheckSpec, Planner]]:
     out: list[tuple[CheckSpec, Planner]] = []
-    for module in (validation, outputs, drift, multivariate, concept, skew, rowskew, labels, leakage, performance):
+    for module in (validation, outputs, drift, multivariate, concept, skew, rowskew, labels, leakage, performance,
+                   review, ownership, killswitch):
         out += [(spec, module.PLANNERS[spec.id]) for spec in module.SPECS]
     return out
 

@@ -59,6 +59,11 @@ def problems_against(
         problem = rule_problem(rule.expr, union)
         if problem:
             problems.append(f"{loaded.where(('rules', i, 'expr'))}: rule '{rule.name}' {problem}")
+    for i, condition in enumerate(contract.human_review.required_when if contract.human_review else []):
+        problem = rule_problem(condition.expr, union) if condition.expr else None
+        if problem:
+            problems.append(f"{loaded.where(('human_review', 'required_when', i, 'expr'))}: review condition "
+                            f"'{condition.name}' {problem}")
     for i, predicate in enumerate(contract.outcomes.slices.predicates):
         problem = rule_problem(predicate.expr, union)
         if problem:

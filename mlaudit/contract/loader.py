@@ -251,15 +251,25 @@ def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], s
                 pl.sql_expr(expr)
             except Exception as exc:  # polars raises several error types for bad SQL
                 problems.append(f"{where(('rules', i, 'expr'))}: SQL expression does not parse: {exc}")
-    predicates = _mapping(_mapping(data.get("outcomes")).get("slices")).get("predicates")
-    for i, predicate in enumerate(predicates if isinstance(predicates, list) else []):
-        expr = _mapping(predicate).get("expr")
-        if isinstance(expr, str):
-            try:
-                pl.sql_expr(expr)
-            except Exception as exc:  # polars raises several error types for bad SQL
-                problems.append(f"{where(('outcomes', 'slices', 'predicates', i, 'expr'))}: SQL expression does "
-                                f"not parse: {exc}")
+    sql_lists = [(("outcomes", "slices", "predicates"), _mapping(_mapping(data.get("outcomes")).get("slices"))
+                  .get("predicates")),
+                 (("human_review", "required_when"), _mapping(data.get("human_review")).get("required_when"))]
+    for list_path, items in sql_lists:
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            expr = _mapping(item).get("expr")
+            if isinstance(expr, str):
+                try:
+                    pl.sql_expr(expr)
+                except Exception as exc:  # polars raises several error types for bad SQL
+                    problems.append(f"{where((*list_path, i, 'expr'))}: SQL expression does not parse: {exc}")
+    conditions = _mapping(data.get("kill_switch")).get("when")
+    for i, condition in enumerate(conditions if isinstance(conditions, list) else []):
+        name = _mapping(condition).get("check")
+        if isinstance(name, str) and not REGISTRY.knows(name):
+            choices = REGISTRY.ids() + REGISTRY.families()
+            hint = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+            tail = f"did you mean '{hint[0]}'?" if hint else "run `mlaudit checks` for the list"
+            problems.append(f"{where(('kill_switch', 'when', i, 'check'))}: unknown check or family '{name}'; {tail}")
     features = _mapping(data.get("features"))
     for name, feature in features.items():
         ftype = _mapping(feature).get("type")

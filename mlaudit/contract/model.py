@@ -424,6 +424,64 @@ class OutcomeSettings(Strict):
                                        "before outcomes arrive.")
 
 
+class ReviewCondition(Strict):
+    """When a decision must reach a person: a SQL condition on the row, or an input outside the training data."""
+
+    name: str = Field(description="Condition name shown in findings (low confidence, large loan...).")
+    expr: str | None = Field(default=None, description="SQL condition on the production row (evaluated by polars), "
+                             "e.g. `default_probability BETWEEN 0.45 AND 0.55` or `loan_amount > 100000`.")
+    out_of_distribution: bool = Field(default=False, description="true: rows with a model input outside the "
+                                      "training data (a number outside the reference's range, a category the "
+                                      "reference never had).")
+    max_unreviewed_share: Number | None = Field(default=None, ge=0, le=1, description="Share of these decisions "
+                                                "the model may take alone (default: human_review."
+                                                "max_unreviewed_share).")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ReviewCondition:
+        if (self.expr is None) == (not self.out_of_distribution):
+            raise ValueError("give either expr (a SQL condition) or out_of_distribution: true")
+        return self
+
+
+class HumanReview(Strict):
+    """Which decisions must be reviewed by a person, and how many reviewers can take (see docs/governance.md)."""
+
+    required_when: list[ReviewCondition] = Field(default_factory=list, description="Conditions under which a "
+                                                 "decision must be reviewed (columns.review set).")
+    max_unreviewed_share: Number = Field(default=0.0, ge=0, le=1, description="Share of decisions requiring review "
+                                         "that the model may take alone (fail level).")
+    capacity_per_day: int | None = Field(default=None, ge=1, description="Reviews the team can do per day "
+                                         "(needs columns.event_time).")
+    max_override_share: Number | None = Field(default=None, ge=0, le=1, description="Share of reviewed decisions "
+                                              "reversed (columns.override) above which a warning is raised.")
+
+
+class KillCondition(Strict):
+    """Findings under which the model must be taken out of the loop."""
+
+    name: str | None = Field(default=None, description="Condition name shown in findings (default: written from "
+                             "its keys).")
+    check: str = Field(description="Check id, family (data_drift, performance) or failure mode whose results count.")
+    column: str | None = Field(default=None, description="Only results on this column (feature, metric, slice, "
+                               "rule or condition name).")
+    importance: Importance | None = Field(default=None, description="Only results on features of this importance.")
+    status: Literal["fail", "warn"] = Field(default="fail", description="Status a result must reach (warn also "
+                                            "counts fail).")
+    value_above: Number | None = Field(default=None, description="Only results whose statistic is above this "
+                                       "(e.g. 0.25 for cost per decision up more than 25%).")
+    value_below: Number | None = Field(default=None, description="Only results whose statistic is below this.")
+    warn_only: bool = Field(default=False, description="true: report the condition as a warning, do not disable "
+                            "the model.")
+
+
+class KillSwitch(Strict):
+    """When to take the model out of the loop, and what to do instead (see docs/governance.md)."""
+
+    fallback: str = Field(description="What replaces the model while it is disabled (said in every report).")
+    when: list[KillCondition] = Field(min_length=1, description="Conditions; any one holding disables the model.")
+
+
 #: Sections a person may leave empty (`owners:` with everything commented out): they mean their defaults.
 EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds", "drift", "skew",
                       "labels", "leakage", "outcomes")
@@ -432,8 +490,6 @@ EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outp
 #: mappings; their content is validated by the mlaudit version that evaluates
 #: them, and until then the audit notes that they were not evaluated.
 RESERVED_SECTIONS = (
-    "human_review",
-    "kill_switch",
     "retraining",
     "history",
 )
@@ -466,8 +522,8 @@ class Contract(Strict):
     leakage: LeakageSettings = Field(default_factory=LeakageSettings, description="Leakage checks settings.")
     outcomes: OutcomeSettings = Field(default_factory=OutcomeSettings, description="Performance, cost, slices and "
                                       "calibration (metric blindness).")
-    human_review: dict[str, Any] | None = Field(default=None, description="Reserved for human-review routing.")
-    kill_switch: dict[str, Any] | None = Field(default=None, description="Reserved for kill-switch conditions.")
+    human_review: HumanReview | None = Field(default=None, description="Decisions that must reach a person.")
+    kill_switch: KillSwitch | None = Field(default=None, description="When to take the model out of the loop.")
     retraining: dict[str, Any] | None = Field(default=None, description="Reserved for retraining evidence.")
     history: dict[str, Any] | None = Field(default=None, description="Reserved for run history.")
 

@@ -16,6 +16,7 @@ def render(result: AuditResult, max_findings: int = 50) -> str:
         result=result,
         verdict=result.verdict.value.upper(),
         counts=result.counts(),
+        owners=result.by_owner(),
         statuses=[Status.fail, Status.warn, Status.error, Status.skipped, Status.passed],
         findings=findings[:max_findings],
         hidden=max(0, len(findings) - max_findings),

@@ -45,6 +45,8 @@ def print_report(result: AuditResult, console: Console, verbose: bool = False) -
     model = result.model_name + (f" {result.model_version}" if result.model_version else "")
     rows = ", ".join(f"{i.role} {i.rows:,} rows" for i in result.inputs if i.rows is not None)
     console.print(Text(f"model {model} · contract {result.contract_path} · {rows}", style="dim"))
+    if result.fallback is not None:
+        console.print(Text.assemble(("fallback: ", "bold"), result.fallback))
 
     summary = Table(title=None, show_edge=False, header_style="bold", pad_edge=False)
     summary.add_column("failure mode")
@@ -55,6 +57,17 @@ def print_report(result: AuditResult, console: Console, verbose: bool = False) -
         summary.add_row(Text(mode), *(Text(str(counts[s.value])) for s in order))
     console.print()
     console.print(summary)
+
+    owners = result.by_owner()
+    if owners:
+        who = Table(title=None, show_edge=False, header_style="bold", pad_edge=False)
+        who.add_column("who must act")
+        for s in (Status.error, Status.fail, Status.warn):
+            who.add_column(_STYLE[s][0], justify="right")
+        for label, row in owners.items():
+            who.add_row(Text(label), *(Text(str(row[s.value])) for s in (Status.error, Status.fail, Status.warn)))
+        console.print()
+        console.print(who)
 
     findings = result.findings()
     shown = findings + ([r for r in result.results if r.status is Status.skipped] if verbose else [])

@@ -1,0 +1,94 @@
+"""The kill switch: conditions under which the model must be taken out of the loop, judged on the other
+checks' results once they are all in.
+
+Each kill_switch.when condition names a check (id, family or failure mode) and optionally a column, a
+feature importance, the status a result must reach and bounds on its statistic. A condition holds when
+at least one result matches it; then the audit's verdict is `disable` (exit code 3) and every report
+leads with the contract's fallback, unless the condition is warn_only (a warning, no disabling).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, result
+from mlaudit.contract.model import Importance, KillCondition
+from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
+
+KILL_SWITCH = CheckSpec(
+    "governance.kill_switch", FailureMode.lifecycle_ownership, OwnerArea.governance,
+    "A kill_switch.when condition holds (a result of the named check at the named status, column, importance "
+    "or statistic bounds): the verdict is disable (exit code 3) and reports lead with kill_switch.fallback; "
+    "warn_only conditions warn instead.",
+    statistic="matching_results", fail=0, per_feature=False, levels_from="kill_switch.when",
+)
+SPECS = (KILL_SWITCH,)
+_RANK = {Status.warn: 1, Status.fail: 2, Status.error: 2}
+
+
+def plan(ctx: Context) -> list[Planned]:
+    """Nothing to compute: `judge` reads the other checks' results (api.audit calls it last)."""
+    return []
+
+
+def describe(c: KillCondition) -> str:
+    """A condition's name, or one written from its keys."""
+    if c.name:
+        return c.name
+    parts = [c.check] + [f"{k}={v}" for k, v in (("column", c.column), ("importance", c.importance and
+                                                                          c.importance.value),
+                                                 ("status", c.status), ("value_above", c.value_above),
+                                                 ("value_below", c.value_below)) if v is not None]
+    return " ".join(str(p) for p in parts)
+
+
+def _importance(ctx: Context, column: str | None) -> Importance | None:
+    feature = ctx.contract.features.get(column or "")
+    return feature.importance if feature is not None and isinstance(feature.importance, Importance) else None
+
+
+def _matches(ctx: Context, c: KillCondition, r: CheckResult) -> bool:
+    from mlaudit.checks.registry import REGISTRY
+
+    if r.check == KILL_SWITCH.id or not REGISTRY.matches(r.check, c.check):
+        return False
+    if _RANK.get(r.status, 0) < (2 if c.status == "fail" else 1):
+        return False
+    if c.column is not None and r.column != c.column:
+        return False
+    if c.importance is not None and _importance(ctx, r.column) is not c.importance:
+        return False
+    if c.value_above is not None and not (r.value is not None and r.value > c.value_above):
+        return False
+    return not (c.value_below is not None and not (r.value is not None and r.value < c.value_below))
+
+
+def judge(ctx: Context, results: Iterable[CheckResult]) -> list[CheckResult]:
+    """One result per condition: fail (the model must be disabled) or warn (warn_only) when it holds."""
+    ks = ctx.contract.kill_switch
+    if ks is None or not ctx.levels(KILL_SWITCH).enabled:
+        return []
+    found = list(results)
+    out = []
+    for c in ks.when:
+        name = describe(c)
+        hits = [r for r in found if _matches(ctx, c, r)]
+        levels = Levels(warn=None, fail=0, severity=KILL_SWITCH.severity)
+        if not hits:
+            out.append(result(KILL_SWITCH, ctx, Status.passed, f"'{name}' does not hold", column=name, value=0.0,
+                              levels=levels, disable=False))
+            continue
+        shown = "; ".join(f"{r.check}" + (f" {r.column}" if r.column else "") + f" {r.status.value}"
+                          for r in hits[:3]) + (f" and {len(hits) - 3} more" if len(hits) > 3 else "")
+        if c.warn_only:
+            msg = f"'{name}' holds ({shown}); warn_only: the model stays in the loop"
+            out.append(result(KILL_SWITCH, ctx, Status.warn, msg, column=name, value=float(len(hits)), levels=levels,
+                              disable=False, fallback=ks.fallback, matched=[r.check for r in hits]))
+        else:
+            msg = f"'{name}' holds ({shown}): take the model out of the loop; fallback: {ks.fallback}"
+            out.append(result(KILL_SWITCH, ctx, Status.fail, msg, column=name, value=float(len(hits)), levels=levels,
+                              disable=True, fallback=ks.fallback, matched=[r.check for r in hits]))
+    return out
+
+
+PLANNERS = {KILL_SWITCH.id: plan}
