@@ -320,3 +320,42 @@ def test_change_is_frozen_and_every_kind_is_known() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         found[0].kind = "changed"  # type: ignore[misc]
     assert all(c.kind in KINDS and c.breaking == KINDS[c.kind] for c in found)
+
+
+GOVERNED = BASE + textwrap.dedent("""\
+    human_review:
+      required_when:
+        - {name: low confidence, expr: score BETWEEN 0.45 AND 0.55}
+        - {name: large loan, expr: x > 5}
+      max_unreviewed_share: 0.0
+    kill_switch:
+      fallback: manual decisions
+      when:
+        - {name: drift, check: data_drift, importance: high}
+        - {name: cost, check: performance.cost, value_above: 0.25}
+    """)
+
+
+@pytest.mark.parametrize(("edits", "kind"), [
+    ([("  max_unreviewed_share: 0.0\n", "  max_unreviewed_share: 0.1\n")], "review_loosened"),
+    ([("    - {name: large loan, expr: x > 5}\n", "")], "review_removed"),
+    ([("expr: x > 5}", "expr: x > 50}")], "review_loosened"),
+    ([("    - {name: cost, check: performance.cost, value_above: 0.25}\n", "")], "kill_condition_removed"),
+    ([("value_above: 0.25}", "value_above: 0.25, warn_only: true}")], "kill_condition_softened"),
+])
+def test_weakening_human_review_or_the_kill_switch_is_breaking(edits: list[tuple[str, str]], kind: str) -> None:
+    """A pull request that lets the model decide more alone, or that it can no longer be stopped by, is gated."""
+    text = GOVERNED
+    for before, after in edits:
+        assert text.count(before) == 1
+        text = text.replace(before, after)
+    found = diff(parse_contract(GOVERNED, "old.yaml"), parse_contract(text, "new.yaml"))
+    assert kind in kinds(found) and exit_code(found) == 1, render(found)
+
+
+def test_removing_the_kill_switch_is_breaking_and_adding_it_is_not() -> None:
+    """No kill switch means nothing can take the model out of the loop."""
+    removed = diff(parse_contract(GOVERNED, "old.yaml"), parse_contract(BASE, "new.yaml"))
+    assert {"kill_switch_removed", "review_removed"} <= set(kinds(removed)) and exit_code(removed) == 1
+    added = diff(parse_contract(BASE, "old.yaml"), parse_contract(GOVERNED, "new.yaml"))
+    assert set(kinds(added)) == {"kill_switch_added", "review_added"} and exit_code(added) == 0

@@ -106,6 +106,15 @@ KINDS: dict[str, bool] = {
     "outcomes_tightened": False,
     "tolerance_changed": True,
     # anything else
+    "review_removed": True,
+    "review_added": False,
+    "review_loosened": True,
+    "review_tightened": False,
+    "kill_switch_removed": True,
+    "kill_switch_added": False,
+    "kill_condition_removed": True,
+    "kill_condition_added": False,
+    "kill_condition_softened": True,
     "changed": False,
 }
 
@@ -140,7 +149,7 @@ def diff(old: LoadedContract, new: LoadedContract) -> list[Change]:
     'changed' leftovers (see the module docstring for what is breaking)."""
     d = _Diff(old, new)
     for section in (_model, _owners, _columns, _features, _rules, _dataset, _outputs, _thresholds, _drift,
-                    _outcomes):
+                    _outcomes, _human_review, _kill_switch):
         section(d)
     d.generic(_tree(old.contract, new.contract), _tree(new.contract, old.contract), ())
     return d.changes
@@ -718,3 +727,71 @@ def _get(section: Any, path: tuple[str, ...]) -> float:
     for part in path:
         section = getattr(section, part)
     return float(section)
+
+
+def _human_review(d: _Diff) -> None:
+    """Review conditions removed or an unreviewed share raised let the model decide more alone."""
+    old, new = d.old.contract.human_review, d.new.contract.human_review
+    key: KeyPath = ("human_review",)
+    if old is None and new is None:
+        return
+    if new is None:
+        d.add("review_removed", "human_review removed: no decision is required to reach a person any more", key,
+              gone=True)
+        return
+    if old is None:
+        d.add("review_added", f"human_review added ({len(new.required_when)} conditions)", key)
+        return
+    before = {c.name: c for c in old.required_when}
+    after = {c.name: c for c in new.required_when}
+    for i, name in enumerate(before):
+        if name not in after:
+            d.add("review_removed", f"review condition '{name}' removed: such decisions may now be taken alone",
+                  (*key, "required_when", i), gone=True)
+    for i, (name, c) in enumerate(after.items()):
+        path = (*key, "required_when", i)
+        if name not in before:
+            d.add("review_added", f"review condition '{name}' added", path)
+            continue
+        was_c = before[name]
+        was = was_c.max_unreviewed_share if was_c.max_unreviewed_share is not None else old.max_unreviewed_share
+        now = c.max_unreviewed_share if c.max_unreviewed_share is not None else new.max_unreviewed_share
+        if (was_c.expr, was_c.out_of_distribution) != (c.expr, c.out_of_distribution):
+            was_text, now_text = _show(was_c.expr or "out_of_distribution"), _show(c.expr or "out_of_distribution")
+            d.add("review_loosened", f"review condition '{name}' rewritten: {was_text} -> {now_text}; which "
+                  "decisions need a person changed", path)
+        if now != was:
+            kind = "review_loosened" if now > was else "review_tightened"
+            d.add(kind, f"review condition '{name}': unreviewed share allowed {_num(was)} -> {_num(now)}", path)
+    d.judged(key)
+    if new.max_unreviewed_share > old.max_unreviewed_share:
+        d.add("review_loosened", f"human_review.max_unreviewed_share {_num(old.max_unreviewed_share)} -> "
+              f"{_num(new.max_unreviewed_share)}", (*key, "max_unreviewed_share"))
+
+
+def _kill_switch(d: _Diff) -> None:
+    """A kill switch removed, a condition removed or made warn-only: the model can no longer be stopped by it."""
+    old, new = d.old.contract.kill_switch, d.new.contract.kill_switch
+    key: KeyPath = ("kill_switch",)
+    if old is None and new is None:
+        return
+    if new is None:
+        d.add("kill_switch_removed", "kill_switch removed: nothing can take the model out of the loop any more", key,
+              gone=True)
+        return
+    if old is None:
+        d.add("kill_switch_added", f"kill_switch added ({len(new.when)} conditions)", key)
+        return
+    before = {c.model_dump_json(exclude={"name", "warn_only"}): (i, c) for i, c in enumerate(old.when)}
+    after = {c.model_dump_json(exclude={"name", "warn_only"}): (i, c) for i, c in enumerate(new.when)}
+    for sig, (i, c) in before.items():
+        if sig not in after:
+            d.add("kill_condition_removed", f"kill-switch condition {c.name or c.check!r} removed or changed",
+                  (*key, "when", i), gone=True)
+    for sig, (i, c) in after.items():
+        if sig not in before:
+            d.add("kill_condition_added", f"kill-switch condition {c.name or c.check!r} added", (*key, "when", i))
+        elif c.warn_only and not before[sig][1].warn_only:
+            d.add("kill_condition_softened", f"kill-switch condition {c.name or c.check!r} made warn_only: it no "
+                  "longer disables the model", (*key, "when", i))
+    d.judged(key)
