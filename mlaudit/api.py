@@ -7,6 +7,7 @@ from the CLI, a cron job or a notebook.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -230,7 +231,7 @@ def audit(
                   reference_profile=ref.profile.columns if ref.profile is not None else None, pair=pairing,
                   same_data=ref.fingerprint.startswith("sha256:") and ref.fingerprint == cur.fingerprint,
                   reference_is_sample=ref.profile is not None and (ref.sample_rows or 0) < (ref.rows or 0),
-                  audit_log=os.fspath(audit_log) if audit_log is not None else None,
+                  audit_log=os.fspath(audit_log) if audit_log is not None else None, contract_sha256=loaded.sha256,
                   last_pass=_last_pass(audit_log, loaded.sha256))
     if ctx.chunk is not None:
         _, reason = chunking(ctx)
@@ -307,7 +308,8 @@ def audit(
     if audit_log is not None:
         from mlaudit import auditlog
 
-        auditlog.append(Path(audit_log), auditlog.record(audited))
+        written = auditlog.append(Path(audit_log), auditlog.record(audited))
+        audited = dataclasses.replace(audited, audit_record={k: written[k] for k in ("seq", "hash")})
     return audited
 
 

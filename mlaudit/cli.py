@@ -218,6 +218,9 @@ def audit(
                 except OSError as exc:
                     typer.echo(f"mlaudit: warning: cannot append to GITHUB_STEP_SUMMARY {step_summary} "
                                f"({exc.strerror or exc}); the summary is in {markdown_path}", err=True)
+        if result.audit_record is not None and not quiet:
+            typer.echo(f"mlaudit: audit log {audit_log}: appended record {result.audit_record['seq']} "
+                       f"(hash {result.audit_record['hash']}); keep the hash elsewhere to detect truncation", err=True)
         if not quiet:
             terminal.print_report(result, Console(highlight=False), verbose=verbose)
             if verbose:

@@ -139,6 +139,8 @@ class AuditResult:
     results: tuple[CheckResult, ...]
     fail_on: FailOn = FailOn.error
     notes: tuple[str, ...] = ()
+    audit_record: dict[str, Any] | None = None
+    """`seq` and `hash` of the record appended to the audit log (--audit-log), when one was."""
 
     @property
     def verdict(self) -> Verdict:

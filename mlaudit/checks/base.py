@@ -155,6 +155,8 @@ class Context:
     comparing the two periods or their rows have nothing to compare."""
     audit_log: str | None = None
     """The --audit-log path, when given."""
+    contract_sha256: str = ""
+    """SHA-256 of the contract file's text (what the audit log records)."""
     last_pass: Mapping[str, Any] | None = None
     """The audit log's latest record of a passing audit of this contract, when there is one."""
 

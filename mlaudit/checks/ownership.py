@@ -82,7 +82,7 @@ def plan_lifecycle(ctx: Context) -> list[Planned]:
     if not ctx.levels(LIFECYCLE).enabled:
         return []
     model = ctx.contract.model
-    version = f"model {model.name} {model.version or '(no model.version)'}"
+    version = f"model {model.name} {model.version or '(no model.version)'}, contract {ctx.contract_sha256[:12]}"
     last = ctx.last_pass
     if last is None:
         tail = ("no earlier passing audit of this contract in the audit log" if ctx.audit_log else
