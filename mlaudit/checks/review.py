@@ -8,7 +8,11 @@ and its direction, per chunk; and the daily volume of required reviews against c
 
 An out_of_distribution condition marks rows with a model input outside the training data: a number
 below the reference's minimum or above its maximum, or a category the reference never had (missing
-values are not out of distribution; validation.null_share judges them).
+values are not out of distribution; validation.null_share judges them). A multivariate_outlier
+condition marks rows whose inputs together are unlike the training rows: PCA (as drift.multivariate)
+keeping 90% of the variance, fitted on every other row of a systematic reference sample, and a row's
+reconstruction error above the 99.9th percentile of the other half's errors (so about 1 clean row in
+1,000 is routed to a person by design).
 """
 
 from __future__ import annotations
@@ -51,6 +55,10 @@ CAPACITY = CheckSpec(
     statistic="peak_share_of_capacity", per_feature=False, levels_from="human_review.capacity_per_day",
 )
 SPECS = (REQUIRED, OVERRIDES, CAPACITY)
+#: A multivariate outlier: reconstruction error above this quantile of unseen reference rows' errors, with PCA
+#: keeping this share of the variance.
+OUTLIER_QUANTILE = 0.999
+OUTLIER_VARIANCE = 0.9
 
 
 def _ood_features(ctx: Context) -> list[tuple[str, str]]:
@@ -106,6 +114,48 @@ def _out_of_distribution(v: Mapping[str, Any], features: list[tuple[str, str]], 
     return out, per_feature
 
 
+def _sample_requests(ctx: Context, features: list[tuple[str, str]]) -> dict[str, pl.Expr]:
+    """A systematic sample (at most rows.MAX_ROWS) of the reference's inputs, for the outlier model."""
+    from mlaudit.checks import rows
+    from mlaudit.checks.validation import missing_expr
+
+    step = rows.step(ctx.reference_rows)
+    out = {}
+    for name, kind in features:
+        dtype = ctx.reference_schema[name]
+        col = pl.col(name).cast(pl.Float64) if kind == "numeric" else pl.col(name).cast(pl.String)
+        value = pl.when(missing_expr(name, dtype, ctx.contract.features[name].sentinel)).then(None).otherwise(col)
+        out[f"sample:{name}"] = value.gather_every(step).implode()
+    return out
+
+
+def _outliers(v: Mapping[str, Any], features: list[tuple[str, str]], rows: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Rows whose PCA reconstruction error (a model of the reference's inputs) is above the 99.9th percentile of
+    the errors of reference rows the model did not see."""
+    from mlaudit.checks import multivariate
+    from mlaudit.checks import rows as row_tools
+    from mlaudit.stats import pca
+
+    freqs = {n: row_tools.frequencies(v[f"reference:sample:{n}"]) for n, k in features if k == "categorical"}
+    x_ref = multivariate._matrix(v, features, freqs, "reference:sample:")
+    x_cur = multivariate._matrix({f"x:{n}": v[f"x:{n}"] for n, _ in features}, features, freqs, "x:")
+    if x_ref.shape[0] < 2 * multivariate.REFERENCE_CHUNKS * multivariate.MIN_ROWS_PER_CHUNK or x_cur.shape[0] != rows:
+        return np.zeros(rows, dtype=bool)
+    finite = np.where(np.isfinite(x_ref), x_ref, np.nan)
+    counts = np.sum(~np.isnan(finite), axis=0)
+    means = np.where(counts > 0, np.nansum(np.nan_to_num(finite), axis=0) / np.maximum(counts, 1), 0.0)
+    x_ref, x_cur = multivariate._impute(x_ref, means), multivariate._impute(x_cur, means)
+    varying = np.ptp(x_ref, axis=0) > 0
+    if int(varying.sum()) < 2:
+        return np.zeros(rows, dtype=bool)
+    x_ref, x_cur = x_ref[:, varying], x_cur[:, varying]
+    # 90% of the variance (drift.multivariate keeps 65%): a single row is unusual when it leaves the directions the
+    # reference's rows keep to, and the fewer directions are discarded, the more of them are judged
+    model = pca.fit(x_ref[0::2], variance=OUTLIER_VARIANCE)
+    limit = float(np.quantile(model.errors(x_ref[1::2]), OUTLIER_QUANTILE))
+    return np.asarray(model.errors(x_cur) > limit, dtype=bool)
+
+
 def plan(ctx: Context) -> list[Planned]:
     """One plan for the three review checks (they read the same columns)."""
     hr: HumanReview | None = ctx.contract.human_review
@@ -141,11 +191,14 @@ def plan(ctx: Context) -> list[Planned]:
     chunks, _ = chunking(ctx)
     if chunks is not None:
         requests["chunk"] = chunks.key.implode()
-    features = _ood_features(ctx) if any(c.out_of_distribution for c in hr.required_when) else []
+    wants_ood = any(c.out_of_distribution or c.multivariate_outlier for c in hr.required_when)
+    features = _ood_features(ctx) if wants_ood else []
     reference: dict[str, pl.Expr] = {}
     if features:
         current_ood, reference = _ood_requests(ctx, features)
         requests |= current_ood
+        if any(c.multivariate_outlier for c in hr.required_when):
+            reference |= _sample_requests(ctx, features)
 
     def finish(v: Mapping[str, Any]) -> list[CheckResult]:
         rows = int(v["rows"])
@@ -162,6 +215,8 @@ def plan(ctx: Context) -> list[Planned]:
                     continue
                 if condition.out_of_distribution:
                     mask, per_feature = _out_of_distribution(v, features, rows)
+                elif condition.multivariate_outlier:
+                    mask, per_feature = _outliers(v, features, rows), {}
                 else:
                     mask, per_feature = floats(v[f"cond{i}"]) == 1.0, {}
                 masks.append(mask)

@@ -433,14 +433,18 @@ class ReviewCondition(Strict):
     out_of_distribution: bool = Field(default=False, description="true: rows with a model input outside the "
                                       "training data (a number outside the reference's range, a category the "
                                       "reference never had).")
+    multivariate_outlier: bool = Field(default=False, description="true: rows whose inputs, taken together, are "
+                                       "unlike the training data (PCA reconstruction error above the reference's "
+                                       "99.9th percentile).")
     max_unreviewed_share: Number | None = Field(default=None, ge=0, le=1, description="Share of these decisions "
                                                 "the model may take alone (default: human_review."
                                                 "max_unreviewed_share).")
 
     @model_validator(mode="after")
     def _one_kind(self) -> ReviewCondition:
-        if (self.expr is None) == (not self.out_of_distribution):
-            raise ValueError("give either expr (a SQL condition) or out_of_distribution: true")
+        if (self.expr is not None) + self.out_of_distribution + self.multivariate_outlier != 1:
+            raise ValueError("give one of expr (a SQL condition), out_of_distribution: true or "
+                             "multivariate_outlier: true")
         return self
 
 
