@@ -29,7 +29,7 @@ from mlaudit.contract.loader import LoadedContract, load_contract
 from mlaudit.contract.model import RESERVED_SECTIONS
 from mlaudit.engine import Engine, LocalEngine
 from mlaudit.errors import ContractError, DataError, UsageError
-from mlaudit.results import AuditResult, CheckResult, FailOn, OwnerArea
+from mlaudit.results import AuditResult, CheckResult, FailOn, OwnerArea, Status
 
 ContractSource = str | os.PathLike[str] | LoadedContract
 
@@ -271,7 +271,10 @@ def audit(
     results = [r for r in results if r.check in wanted]
     if killswitch.KILL_SWITCH.id in wanted:  # judged on every other result, so last
         results += killswitch.judge(ctx, results)
-    results = sorted((r for r in results if r.check in wanted and (owner is None or r.owner.area.value == owner)),
+    # --owner narrows the view, never the kill switch: a disabled model is every owner's business
+    results = sorted((r for r in results if r.check in wanted and (owner is None or r.owner.area.value == owner
+                                                                    or (r.check == killswitch.KILL_SWITCH.id
+                                                                        and r.status is not Status.passed))),
                      key=lambda r: r.sort_key)
     timings["judge"] = clock.timer() - t
     timings["total"] = clock.timer() - t0
@@ -319,5 +322,5 @@ def _last_pass(audit_log: str | os.PathLike[str] | None, contract_sha256: str) -
         return None
     from mlaudit import auditlog
 
-    return auditlog.last_passing(Path(audit_log), contract_sha256)
+    return auditlog.last_passing(Path(audit_log), contract_sha256, complete=True)
 

@@ -385,8 +385,9 @@ def verify(path: Path) -> list[str]:
     return [p for _, p in sorted(problems, key=lambda item: item[0])]
 
 
-def last_passing(path: Path, contract_sha256: str | None = None) -> dict[str, Any] | None:
-    """The latest record (in log order) whose verdict is 'pass', optionally for the contract with this sha256.
+def last_passing(path: Path, contract_sha256: str | None = None, complete: bool = False) -> dict[str, Any] | None:
+    """The latest record (in log order) whose verdict is 'pass', optionally for the contract with this sha256, and
+    (`complete`) only of a whole audit: not one narrowed by --only, --skip or --owner.
 
     For 'time since the last passing audit': a missing log means no audit has passed yet (None). Lines that are
     not records are skipped, not reported: this does not verify the chain; run :func:`verify` for that.
@@ -403,6 +404,10 @@ def last_passing(path: Path, contract_sha256: str | None = None) -> dict[str, An
         if not isinstance(rec, dict) or rec.get("verdict") != "pass":
             continue
         contract = rec.get("contract")
+        raw_options = rec.get("options")
+        options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
+        if complete and (options.get("only") or options.get("skip") or options.get("owner")):
+            continue
         if contract_sha256 is None or (isinstance(contract, dict) and contract.get("sha256") == contract_sha256):
             found = rec
     return found

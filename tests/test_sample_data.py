@@ -164,3 +164,19 @@ def test_sample_estimates_performance_before_outcomes_and_compares_after(daily: 
     for c in arrived:
         assert 0.5 < c["realised"] < 1 and c["band_labelled"][0] < c["band_labelled"][1]
     assert "awaiting outcomes" in est.message and "where outcomes arrived" in est.message
+
+
+def test_owner_view_still_leads_with_a_tripped_kill_switch() -> None:
+    """--owner narrows the findings, never the kill switch: a disabled model is every owner's business."""
+    r = mlaudit.audit(SAMPLE / "contract.yaml", SAMPLE / "reference.parquet", SAMPLE / "current",
+                      SAMPLE / "outcomes.parquet", as_of=AS_OF, owner="data_quality")
+    assert int(r.exit_code) == 3 and r.fallback is not None
+    assert {x.owner.area.value for x in r.results if x.check != "governance.kill_switch"} == {"data_quality"}
+
+
+def test_kill_switch_conditions_whose_checks_did_not_run_are_not_judged() -> None:
+    """A condition on a check that did not run cannot be said not to hold: it is skipped, with the reason."""
+    r = mlaudit.audit(SAMPLE / "contract.yaml", SAMPLE / "reference.parquet", SAMPLE / "current",
+                      SAMPLE / "outcomes.parquet", as_of=AS_OF, only=["governance.kill_switch"])
+    assert {x.status.value for x in r.results} == {"skipped"} and int(r.exit_code) == 0
+    assert all("cannot be judged" in x.message for x in r.results)

@@ -68,12 +68,21 @@ def judge(ctx: Context, results: Iterable[CheckResult]) -> list[CheckResult]:
     ks = ctx.contract.kill_switch
     if ks is None or not ctx.levels(KILL_SWITCH).enabled:
         return []
+    from mlaudit.checks.registry import REGISTRY
+
     found = list(results)
     out = []
     for c in ks.when:
         name = describe(c)
-        hits = [r for r in found if _matches(ctx, c, r)]
         levels = Levels(warn=None, fail=0, severity=KILL_SWITCH.severity)
+        judged = [r for r in found if r.check != KILL_SWITCH.id and REGISTRY.matches(r.check, c.check)
+                  and r.status is not Status.skipped]
+        if not judged:  # the condition's check did not run, or could not judge anything: not "does not hold"
+            out.append(result(KILL_SWITCH, ctx, Status.skipped, f"'{name}' cannot be judged: no {c.check} result was "
+                              "evaluated in this run (skipped, not selected, or not configured)", column=name,
+                              disable=False))
+            continue
+        hits = [r for r in found if _matches(ctx, c, r)]
         if not hits:
             out.append(result(KILL_SWITCH, ctx, Status.passed, f"'{name}' does not hold", column=name, value=0.0,
                               levels=levels, disable=False))

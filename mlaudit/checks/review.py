@@ -203,26 +203,25 @@ def plan(ctx: Context) -> list[Planned]:
     def finish(v: Mapping[str, Any]) -> list[CheckResult]:
         rows = int(v["rows"])
         reviewed = floats(v["reviewed"]) == 1.0
-        ids = texts(v["id"])
+        ids = pl.Series(v["id"]).to_list() if v["id"] is not None else []  # ids keep their type in examples
         out: list[CheckResult] = []
         masks: list[np.ndarray[Any, np.dtype[np.bool_]]] = []
-        if enabled[REQUIRED.id]:
-            for i, condition in enumerate(hr.required_when):
-                problem = next((p for j, p in broken if j == i), None)
-                if problem is not None:
+        for i, condition in enumerate(hr.required_when):
+            problem = next((p for j, p in broken if j == i), None)
+            if problem is not None:
+                if enabled[REQUIRED.id]:
                     out.append(result(REQUIRED, ctx, Status.error, f"'{condition.name}': the condition {problem}",
                                       column=condition.name))
-                    continue
-                if condition.out_of_distribution:
-                    mask, per_feature = _out_of_distribution(v, features, rows)
-                elif condition.multivariate_outlier:
-                    mask, per_feature = _outliers(v, features, rows), {}
-                else:
-                    mask, per_feature = floats(v[f"cond{i}"]) == 1.0, {}
-                masks.append(mask)
+                continue
+            if condition.out_of_distribution:
+                mask, per_feature = _out_of_distribution(v, features, rows)
+            elif condition.multivariate_outlier:
+                mask, per_feature = _outliers(v, features, rows), {}
+            else:
+                mask, per_feature = floats(v[f"cond{i}"]) == 1.0, {}
+            masks.append(mask)
+            if enabled[REQUIRED.id]:
                 out.append(_required(ctx, hr, condition, mask, reviewed, ids, per_feature))
-        else:
-            masks = [floats(v[f"cond{i}"]) == 1.0 for i in range(len(hr.required_when)) if f"cond{i}" in v]
         if enabled[OVERRIDES.id]:
             out.append(_overrides(ctx, hr, v, reviewed))
         if enabled[CAPACITY.id]:
