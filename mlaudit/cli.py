@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -152,6 +152,13 @@ def audit(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
     markdown_path: Annotated[Path | None, typer.Option(
         "--markdown", help="Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set).")] = None,
+    html_path: Annotated[Path | None, typer.Option(
+        "--html", help="Write the self-contained HTML report here (charts inline; opens offline).")] = None,
+    junit_path: Annotated[Path | None, typer.Option(
+        "--junit", help="Write JUnit XML here: one test case per check result, for CI test reports.")] = None,
+    annotations: Annotated[bool | None, typer.Option(
+        "--annotations/--no-annotations", help="Print GitHub Actions ::error/::warning lines for the findings "
+        "(default: on when GITHUB_ACTIONS is true).")] = None,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Findings that fail the gate (exit 1).",
                                             case_sensitive=False)] = FailOn.error,
     only: Annotated[list[str] | None, typer.Option(
@@ -185,10 +192,11 @@ def audit(
     """Run the audit and exit with a code a cron job or CI pipeline can gate on."""
     from mlaudit import api
     from mlaudit.report import json as json_report
-    from mlaudit.report import markdown, terminal
+    from mlaudit.report import terminal
 
     def run() -> int:
-        for path, flag in ((json_path, "--json"), (markdown_path, "--markdown"), (audit_log, "--audit-log")):
+        for path, flag in ((json_path, "--json"), (markdown_path, "--markdown"), (audit_log, "--audit-log"),
+                           (html_path, "--html"), (junit_path, "--junit")):
             _check_output(path, flag)
             _not_an_input(path, flag, contract, reference, current, outcomes, offline)
         owner_area = owner.value if owner is not None else None
@@ -207,17 +215,7 @@ def audit(
                                engine=engine.value, scheduler=scheduler, owner=owner_area, audit_log=audit_log)
         if json_path is not None:
             _write_atomic(json_path, json_report.render(result))
-        if markdown_path is not None:
-            summary = markdown.render(result)
-            _write_atomic(markdown_path, summary)
-            step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-            if step_summary:
-                try:
-                    with open(step_summary, "a", encoding="utf-8") as fh:
-                        fh.write(summary)
-                except OSError as exc:
-                    typer.echo(f"mlaudit: warning: cannot append to GITHUB_STEP_SUMMARY {step_summary} "
-                               f"({exc.strerror or exc}); the summary is in {markdown_path}", err=True)
+        _write_reports(result, markdown_path, html_path, junit_path, annotations)
         if result.audit_record is not None and not quiet:
             typer.echo(f"mlaudit: audit log {audit_log}: appended record {result.audit_record['seq']} "
                        f"(hash {result.audit_record['hash']}); keep the hash elsewhere to detect truncation", err=True)
@@ -229,6 +227,66 @@ def audit(
 
     code = _guard(run, debug)
     raise typer.Exit(code)
+
+
+def _write_reports(result: Any, markdown_path: Path | None, html_path: Path | None, junit_path: Path | None,
+                   annotations: bool | None) -> None:
+    """Write the requested report files (atomically) and print GitHub Actions annotations when asked or in
+    GitHub Actions; `mlaudit audit` and `mlaudit report` share it."""
+    from mlaudit.report import annotations as gh
+    from mlaudit.report import html, junit, markdown
+
+    if markdown_path is not None:
+        summary = markdown.render(result)
+        _write_atomic(markdown_path, summary)
+        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if step_summary:
+            try:
+                with open(step_summary, "a", encoding="utf-8") as fh:
+                    fh.write(summary)
+            except OSError as exc:
+                typer.echo(f"mlaudit: warning: cannot append to GITHUB_STEP_SUMMARY {step_summary} "
+                           f"({exc.strerror or exc}); the summary is in {markdown_path}", err=True)
+    if html_path is not None:
+        _write_atomic(html_path, html.render(result))
+    if junit_path is not None:
+        _write_atomic(junit_path, junit.render(result, warnings_fail=result.fail_on.value == "warning"))
+    if annotations or (annotations is None and gh.in_github_actions(os.environ)):
+        text = gh.render(result)
+        if text:
+            typer.echo(text.rstrip("\n"))
+
+
+@app.command("report", epilog="Exit codes: the audit's own exit code (0, 1 or 3) as recorded; 2 the JSON report "
+             "cannot be read or a report cannot be written; 4 internal error.")
+def report(
+    result_path: Annotated[Path, typer.Argument(help="A JSON report written by `mlaudit audit --json`.")],
+    markdown_path: Annotated[Path | None, typer.Option("--markdown", help="Write the Markdown summary here.")] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="Write the HTML report here.")] = None,
+    junit_path: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
+    annotations: Annotated[bool | None, typer.Option(
+        "--annotations/--no-annotations",
+        help="Print GitHub Actions annotations (default: in GitHub Actions).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No terminal report.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also list skipped checks.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Re-render a saved JSON result (terminal, Markdown, HTML, JUnit, annotations) without reading the data again;
+    exits with the audit's exit code."""
+    from mlaudit.report import json as json_report
+    from mlaudit.report import terminal
+
+    def run() -> int:
+        for path, flag in ((markdown_path, "--markdown"), (html_path, "--html"), (junit_path, "--junit")):
+            _check_output(path, flag)
+            _not_an_input(path, flag, result_path)
+        result = json_report.load(str(result_path))
+        _write_reports(result, markdown_path, html_path, junit_path, annotations)
+        if not quiet:
+            terminal.print_report(result, Console(highlight=False), verbose=verbose)
+        return int(result.exit_code)
+
+    raise typer.Exit(_guard(run, debug))
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -291,29 +349,38 @@ def make_profile(
 
 @contract_app.command("check", epilog=EXIT_CODES_HELP)
 def contract_check(
-    path: Annotated[Path, typer.Argument(help="Contract to validate.")],
+    paths: Annotated[list[Path], typer.Argument(help="Contracts to validate (one or more, e.g. from pre-commit).")],
     against: Annotated[str | None, typer.Option(
         "--against", help="Also check column names and types against this snapshot.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
-    """Validate a contract (and optionally its columns against a snapshot). Exit 0 valid, 2 invalid."""
+    """Validate contracts (and optionally their columns against a snapshot). Exit 0 valid, 2 invalid."""
     from mlaudit import snapshots
     from mlaudit.contract.compat import missing_role_columns, problems_against
     from mlaudit.contract.loader import load_contract
     from mlaudit.errors import ContractError
 
     def run() -> None:
-        loaded = load_contract(path)
-        if against is not None:
-            snap = snapshots.scan(against, "snapshot")
-            problems = problems_against(loaded, {"given": snap.schema}, reference="given", check_roles=False)
-            if problems:
-                raise ContractError(problems)
-            for note in missing_role_columns(loaded, snap.schema, against):
-                typer.echo(f"mlaudit: note: {note} (fine if this snapshot is not meant to have it)", err=True)
-        c = loaded.contract
-        typer.echo(f"{path}: valid contract for model {c.model.name} ({len(c.features)} features, "
-                   f"{len(c.rules)} rules)" + (f"; matches {against}" if against else ""))
+        problems: list[str] = []
+        snap = snapshots.scan(against, "snapshot") if against is not None else None
+        for path in paths:
+            try:
+                loaded = load_contract(path)
+                if snap is not None:
+                    found = problems_against(loaded, {"given": snap.schema}, reference="given", check_roles=False)
+                    if found:
+                        raise ContractError(found)
+            except ContractError as exc:
+                problems += exc.problems
+                continue
+            if snap is not None:
+                for note in missing_role_columns(loaded, snap.schema, str(against)):
+                    typer.echo(f"mlaudit: note: {note} (fine if this snapshot is not meant to have it)", err=True)
+            c = loaded.contract
+            typer.echo(f"{path}: valid contract for model {c.model.name} ({len(c.features)} features, "
+                       f"{len(c.rules)} rules)" + (f"; matches {against}" if against else ""))
+        if problems:
+            raise ContractError(problems)
 
     _guard(run, debug)
 

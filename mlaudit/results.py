@@ -193,6 +193,27 @@ class AuditResult:
             row[r.status.value] += 1
         return dict(sorted(out.items(), key=lambda kv: (-kv[1]["error"], -kv[1]["fail"], -kv[1]["warn"], kv[0])))
 
+    def _repr_html_(self) -> str:
+        """A compact HTML summary when the result is shown in a notebook."""
+        from mlaudit.report import html
+
+        return html.summary(self)
+
+    def frame(self) -> Any:
+        """Every result as a polars DataFrame (one row per check result), to filter and plot in a notebook."""
+        import polars as pl
+
+        schema = {"check": pl.String, "failure_mode": pl.String, "column": pl.String, "status": pl.String,
+                  "severity": pl.String, "owner_area": pl.String, "owner_team": pl.String, "statistic": pl.String,
+                  "value": pl.Float64, "threshold": pl.Float64, "warn_threshold": pl.Float64, "count": pl.Int64,
+                  "total": pl.Int64, "message": pl.String}
+        rows = [{"check": r.check, "failure_mode": r.failure_mode.value, "column": r.column, "status": r.status.value,
+                 "severity": r.severity, "owner_area": r.owner.area.value, "owner_team": r.owner.team,
+                 "statistic": r.statistic, "value": r.value, "threshold": r.threshold,
+                 "warn_threshold": r.warn_threshold, "count": r.count, "total": r.total, "message": r.message}
+                for r in self.results]
+        return pl.DataFrame(rows, schema=schema)
+
     def findings(self) -> list[CheckResult]:
         """Results that need a person: error, fail, then warn."""
         bad = [r for r in self.results if r.status in (Status.error, Status.fail, Status.warn)]

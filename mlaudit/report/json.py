@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from mlaudit.results import AuditResult, CheckResult
+from mlaudit.results import AuditResult, CheckResult, FailOn, FailureMode, InputInfo, Owner, OwnerArea, Status
 
 SCHEMA_VERSION = "1.0"
 
@@ -77,3 +77,59 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
 def render(result: AuditResult) -> str:
     """Deterministic JSON text: keys in a fixed order, results sorted, trailing newline."""
     return json.dumps(to_dict(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _float(x: Any) -> float | None:
+    """A number written by `_num` back as a float ('nan', 'inf', '-inf' included)."""
+    if x is None:
+        return None
+    return float(x)
+
+
+def _result(d: dict[str, Any]) -> CheckResult:
+    owner = d["owner"]
+    return CheckResult(
+        check=d["check"], failure_mode=FailureMode(d["failure_mode"]), status=Status(d["status"]),
+        severity=d["severity"], owner=Owner(area=OwnerArea(owner["area"]), team=owner.get("team"),
+                                            contact=owner.get("contact")),
+        message=d["message"], column=d.get("column"), statistic=d.get("statistic"), value=_float(d.get("value")),
+        threshold=_float(d.get("threshold")), warn_threshold=_float(d.get("warn_threshold")), count=d.get("count"),
+        total=d.get("total"), examples=tuple(d.get("examples") or ()), details=dict(d.get("details") or {}),
+    )
+
+
+def from_dict(data: dict[str, Any]) -> AuditResult:
+    """An AuditResult from a JSON report (`mlaudit report` re-renders it without reading data again). Verdict and
+    exit code are derived again from the results and the gate, exactly as when the audit ran."""
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"schema_version {data.get('schema_version')!r}; this mlaudit reads {SCHEMA_VERSION}")
+    options = dict(data.get("options") or {})
+    return AuditResult(
+        tool_version=data["tool"]["version"], contract_path=data["contract"]["path"],
+        contract_sha256=data["contract"]["sha256"], model_name=data["model"]["name"],
+        model_version=data["model"].get("version"), started_at=data["started_at"], as_of=data["as_of"],
+        inputs=tuple(InputInfo(role=i["role"], source=i["source"], files=i["files"], rows=i.get("rows"),
+                               columns=i["columns"], fingerprint=i["fingerprint"]) for i in data["inputs"]),
+        options=options, timings=dict(data.get("timings_s") or {}),
+        results=tuple(_result(r) for r in data["results"]), fail_on=FailOn(options.get("fail_on", "error")),
+        notes=tuple(data.get("notes") or ()),
+    )
+
+
+def load(path: str) -> AuditResult:
+    """Read a JSON report written by `mlaudit audit --json`; UsageError with one line when it is not one."""
+    from pathlib import Path
+
+    from mlaudit.errors import UsageError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such JSON report; give the file written by `mlaudit audit --json`") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read it as a JSON report ({exc})") from None
+    try:
+        return from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{path}: not an mlaudit JSON report ({type(exc).__name__}: {exc}); give the file written "
+                         "by `mlaudit audit --json`") from None
