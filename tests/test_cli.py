@@ -222,7 +222,8 @@ def test_readme_documents_every_exit_code_and_audit_flag() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for flag in ("--contract", "--reference", "--current", "--outcomes", "--json", "--markdown", "--fail-on",
                  "--only", "--skip", "--quiet", "--verbose", "--debug", "--as-of", "--chunk", "--streaming",
-                 "--offline", "--engine", "--scheduler", "--owner", "--audit-log"):
+                 "--offline", "--engine", "--scheduler", "--owner", "--audit-log", "--html", "--junit",
+                 "--annotations"):
         assert flag in readme, flag
     for code in range(5):
         assert f"| {code} |" in readme

@@ -199,3 +199,16 @@ def test_report_in_a_real_browser(page: str, tmp_path: Path) -> None:
     assert errors == []
     assert requests == [path.as_uri()]
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_terminal_report_fits_80_columns_with_sparklines_and_sections(daily: AuditResult) -> None:
+    """A cron mail at 80 columns: no line wider, drift over the month as a sparkline, one section per failure mode
+    with --verbose."""
+    from mlaudit.report import terminal
+
+    text = terminal.render(daily, width=80, verbose=True)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    drifted = next(line for line in text.splitlines() if line.startswith("FAIL drift.feature  debt_to_income"))
+    assert "▁▁▁▁" in drifted and "█" in drifted  # flat, then up from 2026-10-15
+    for mode in {r.failure_mode.value for r in daily.findings()}:
+        assert f"── {mode} " in text

@@ -347,3 +347,14 @@ def test_extreme_numbers_never_raise(extreme: list[float]) -> None:
                  svg.reliability([{"bin": "b", "rows": extreme[0], "mean_score": extreme[1], "outcome_rate": 2.0}])):
         parse(text)
     assert len(svg.text_sparkline(vals)) == 3
+
+
+def test_long_labels_are_shortened_in_the_middle_with_the_full_name_as_tooltip() -> None:
+    rows = [f"feature_with_a_very_long_shared_prefix_{i:02d}" for i in range(3)]
+    root = parse(svg.heatmap(rows, ["d1"], [[0.1], [0.2], [0.3]], None, "t"))
+    shown = [t for t in root.iter(f"{NS}text") if t.find(f"{NS}title") is not None]
+    assert len(shown) == 3
+    assert [t.find(f"{NS}title").text for t in shown] == rows  # type: ignore[union-attr]
+    visible = ["".join(t.itertext()).replace(t.find(f"{NS}title").text or "", "") for t in shown]  # type: ignore[union-attr]
+    assert len(set(visible)) == 3 and all("…" in v and len(v) <= 28 for v in visible)
+    assert all(v.endswith(f"_{i:02d}") for i, v in enumerate(visible))

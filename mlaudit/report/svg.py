@@ -99,10 +99,15 @@ def _str(text: object) -> str:
 
 
 def _esc(text: object, limit: int | None = None) -> str:
-    """XML-escaped text (control characters replaced), truncated to `limit` characters with an ellipsis."""
+    """XML-escaped text (control characters replaced), cut to `limit` characters by an ellipsis in the middle.
+
+    The middle, because names that share a long prefix (feature_..._01, feature_..._02) differ at the end.
+    """
     s = _str(text)
     if limit is not None and len(s) > limit:
-        s = s[: max(1, limit - 1)] + "…"
+        keep = max(2, limit) - 1
+        head = (keep + 1) // 2
+        s = s[:head] + "…" + s[len(s) - (keep - head):]
     return escape(s, quote=True)
 
 

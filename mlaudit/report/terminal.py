@@ -7,13 +7,15 @@ symbols, so NO_COLOR terminals, cron mails and screen readers lose nothing.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from mlaudit.report.common import display_value, examples_text
-from mlaudit.results import AuditResult, Status, Verdict
+from mlaudit.report.svg import text_sparkline
+from mlaudit.results import AuditResult, CheckResult, FailureMode, Status, Verdict
 
 _STYLE = {
     Status.passed: ("ok", "green"),
@@ -70,18 +72,43 @@ def print_report(result: AuditResult, console: Console, verbose: bool = False) -
         console.print(who)
 
     findings = result.findings()
-    shown = findings + ([r for r in result.results if r.status is Status.skipped] if verbose else [])
-    if shown:
-        console.print()
-    for r in shown:
-        value = display_value(r)
-        console.print(Text.assemble(_status(r.status), " ", (r.check, "bold"), f"  {r.column}" if r.column else "",
-                                    f"  {value}" if value else ""))
-        console.print(Text(f"  {r.message}"))
-        tail = " · ".join(x for x in (examples_text(r), f"owner: {r.owner.label()}") if x)
-        console.print(Text(f"  {tail}", style="dim"))
+    if verbose:  # every result that is not a pass, by failure mode
+        for mode in FailureMode:
+            items = [f for f in findings if f.failure_mode is mode]
+            items += [f for f in result.results if f.failure_mode is mode and f.status is Status.skipped]
+            if items:
+                console.print()
+                console.print(Text(f"── {mode.value} ", style="bold"))
+                for item in items:
+                    _print_result(console, item)
+    else:
+        if findings:
+            console.print()
+        for item in findings:
+            _print_result(console, item)
     for note in result.notes:
         console.print(Text(f"note: {note}", style="dim"))
+
+
+def _series(r: CheckResult) -> list[float | None]:
+    """The chunked values a result carries (drift per chunk, estimates, shares), for a sparkline."""
+    d = r.details
+    points: list[Any] = d.get("series") or d.get("trend") or d.get("chunks") or []
+    key = next((k for k in ("value", "estimate", "low_share", "share", "mean") if points and k in points[0]), None)
+    if key is None or len(points) < 3:
+        return []
+    return [p.get(key) if isinstance(p.get(key), int | float) else None for p in points]
+
+
+def _print_result(console: Console, r: CheckResult) -> None:
+    value = display_value(r)
+    series = _series(r)
+    spark = f"  {text_sparkline(series)}" if series else ""
+    console.print(Text.assemble(_status(r.status), " ", (r.check, "bold"), f"  {r.column}" if r.column else "",
+                                f"  {value}" if value else "", (spark, "cyan")))
+    console.print(Text(f"  {r.message}"))
+    tail = " · ".join(x for x in (examples_text(r), f"owner: {r.owner.label()}") if x)
+    console.print(Text(f"  {tail}", style="dim"))
 
 
 def render(result: AuditResult, width: int = 120, color: bool = False, verbose: bool = False) -> str:
