@@ -85,6 +85,12 @@ def test_report_draws_the_charts_of_each_failure_mode(page: str) -> None:
     assert "drift statistic per chunk" in page and "reference vs current" in page
     assert "estimated from the scores" in page and "cost per decision by slice" in page
     assert "reviews per day against capacity" in page
+    # every failure mode with findings has at least one chart
+    for mode in re.findall(r'<section id="([a-z_]+)">', page):
+        body = page[page.index(f'<section id="{mode}">'):]
+        body = body[: body.index("</section>")]
+        if "✖ FAIL</td>" in body or "▲ WARN</td>" in body:
+            assert "<svg" in body, mode
 
 
 def test_every_result_is_in_the_report(page: str, daily: AuditResult) -> None:

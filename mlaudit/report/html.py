@@ -144,8 +144,57 @@ def _review_charts(results: list[CheckResult]) -> list[Markup]:
     return out
 
 
-CHARTS = {FailureMode.data_drift: _drift_charts, FailureMode.metric_blindness: _performance_charts,
-          FailureMode.human_authority: _review_charts}
+def _limits_chart(results: list[CheckResult]) -> list[Markup]:
+    """For sections without charts of their own: each finding's statistic as a multiple of its fail level (1 is
+    the limit), so how far past it each one is shows at a glance."""
+    rows = [r for r in results if r.status in (Status.warn, Status.fail) and _finite(r.value) is not None
+            and _finite(r.threshold) and (r.threshold or 0) > 0]
+    if not rows:
+        return []
+    labels = [f"{r.check} {r.column or ''}".strip() for r in rows]
+    ratios = [abs(float(r.value or 0.0)) / float(r.threshold or 1.0) for r in rows]
+    return [Markup(svg.bars(labels, ratios, None, None, "findings: statistic as a multiple of its fail level "
+                            "(line: the fail level)", reference_line=1.0,
+                            highlight=[r.status is Status.fail for r in rows]))]
+
+
+def _labels_charts(results: list[CheckResult]) -> list[Markup]:
+    out = _limits_chart(results)
+    for r in _of(results, "labels.coverage"):
+        ages = r.details.get("by_age") or []
+        if len(ages) > 1 and all("coverage" in a for a in ages):
+            out.append(Markup(svg.lines([str(a.get("age_days")) for a in ages],
+                                        {"outcomes arrived": [_finite(a.get("coverage")) for a in ages]},
+                                        "share of production rows with an outcome, by age in days",
+                                        y_label="share")))
+    return out
+
+
+def _lifecycle_charts(results: list[CheckResult]) -> list[Markup]:
+    """Kill-switch conditions with the number of results that make each hold, and the model's age against its
+    limit."""
+    out: list[Markup] = []
+    kills = [r for r in _of(results, "governance.kill_switch") if r.status is not Status.skipped]
+    if kills:
+        out.append(Markup(svg.bars([r.column or "" for r in kills], [_finite(r.value) or 0.0 for r in kills], None,
+                                   None, "kill-switch conditions: results that make each hold (marked: holds)",
+                                   highlight=[r.status in (Status.warn, Status.fail) for r in kills])))
+    for r in _of(results, "governance.model_age"):
+        if r.status is not Status.skipped and _finite(r.value) is not None:
+            out.append(Markup(svg.bars(["model age (days)"], [_finite(r.value)], None, None,
+                                       "model age against model.max_age_days (line)",
+                                       reference_line=_finite(r.threshold), highlight=[r.status is Status.fail])))
+    return out + _limits_chart([r for r in results if r.check not in ("governance.kill_switch",
+                                                                      "governance.model_age")])
+
+
+CHARTS = {
+    FailureMode.data_drift: _drift_charts,
+    FailureMode.label_inconsistency: _labels_charts,
+    FailureMode.metric_blindness: _performance_charts,
+    FailureMode.human_authority: _review_charts,
+    FailureMode.lifecycle_ownership: _lifecycle_charts,
+}
 
 
 def _sections(result: AuditResult) -> list[dict[str, Any]]:
@@ -157,7 +206,7 @@ def _sections(result: AuditResult) -> list[dict[str, Any]]:
             continue
         rows.sort(key=lambda r: (-STATUS_RANK[r.status], r.status is Status.skipped, r.check, r.column or ""))
         counts = {s.value: sum(r.status is s for r in rows) for s in Status}
-        charts = CHARTS[mode](rows) if mode in CHARTS else []
+        charts = CHARTS[mode](rows) if mode in CHARTS else _limits_chart(rows)
         out.append({"id": mode.value, "title": MODE_TITLES[mode], "results": rows, "counts": counts,
                     "charts": charts})
     return out
