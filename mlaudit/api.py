@@ -20,7 +20,8 @@ import polars as pl
 
 from mlaudit import __version__, snapshots
 from mlaudit import engine as engines
-from mlaudit.checks import killswitch
+from mlaudit import history as history_store
+from mlaudit.checks import killswitch, monitoring
 from mlaudit.checks.base import OFFLINE_SUFFIX, ROW_INDEX, Context, Pairing, Planned
 from mlaudit.checks.chunks import chunking, validate_chunk
 from mlaudit.checks.registry import REGISTRY
@@ -163,6 +164,7 @@ def audit(
     progress: Callable[[str], None] | None = None,
     owner: str | None = None,
     audit_log: str | os.PathLike[str] | None = None,
+    history: str | os.PathLike[str] | None = None,
 ) -> AuditResult:
     """Audit `current` against `reference` under `contract`; never raises for findings.
 
@@ -174,7 +176,8 @@ def audit(
     (`scheduler` address; none: worker processes on this machine), with the same results. `owner` (an owner
     area: data_quality, model_behavior, decision_impact, governance) keeps only that area's results, so the
     verdict and exit code are that owner's. `audit_log` appends a record of the run to a hash-chained JSON
-    Lines log (see mlaudit/auditlog.py) and reads when this contract last passed from it.
+    Lines log (see mlaudit/auditlog.py) and reads when this contract last passed from it. `history` (a folder)
+    reads earlier runs for the monitoring checks and adds this run to it (see mlaudit/history.py).
     """
     clock = clock or Clock()
     say = progress or (lambda _msg: None)
@@ -232,7 +235,9 @@ def audit(
                   same_data=ref.fingerprint.startswith("sha256:") and ref.fingerprint == cur.fingerprint,
                   reference_is_sample=ref.profile is not None and (ref.sample_rows or 0) < (ref.rows or 0),
                   audit_log=os.fspath(audit_log) if audit_log is not None else None, contract_sha256=loaded.sha256,
-                  last_pass=_last_pass(audit_log, loaded.sha256))
+                  last_pass=_last_pass(audit_log, loaded.sha256),
+                  history=history_store.load(Path(history), loaded.contract.model.name) if history is not None
+                  else None)
     if ctx.chunk is not None:
         _, reason = chunking(ctx)
         if reason:
@@ -271,6 +276,8 @@ def audit(
     results = [r for r in results if r.check in wanted]
     if killswitch.KILL_SWITCH.id in wanted:  # judged on every other result, so last
         results += killswitch.judge(ctx, results)
+    results += monitoring.judge(ctx, results, {spec.id: spec.id in wanted and ctx.levels(spec).enabled
+                                               for spec in monitoring.SPECS})
     # --owner narrows the view, never the kill switch: a disabled model is every owner's business
     results = sorted((r for r in results if r.check in wanted and (owner is None or r.owner.area.value == owner
                                                                     or (r.check == killswitch.KILL_SWITCH.id
@@ -308,6 +315,8 @@ def audit(
         fail_on=fail_on,
         notes=notes,
     )
+    if history is not None:
+        history_store.append(Path(history), audited)
     if audit_log is not None:
         from mlaudit import auditlog
 

@@ -182,6 +182,9 @@ def audit(
     owner: Annotated[OwnerChoice | None, typer.Option(
         "--owner", help="Only this owner area's results (data_quality, model_behavior, decision_impact, governance): "
         "the report, verdict and exit code are that owner's.", case_sensitive=False)] = None,
+    history: Annotated[Path | None, typer.Option(
+        "--history", help="Run history folder: earlier runs feed the monitoring checks (persistent problems, slow "
+        "trends, retraining evidence) and this run is added as one Parquet file.")] = None,
     audit_log: Annotated[Path | None, typer.Option(
         "--audit-log", help="Append a tamper-evident record of this audit (who, when, contract and data "
         "fingerprints, verdict) to this JSON Lines log; created if missing, safe for concurrent runs.")] = None,
@@ -208,11 +211,13 @@ def audit(
                 result = api.audit(contract, reference, current, outcomes, offline, only=only or (),
                                    skip=skip or (), fail_on=fail_on, as_of=when, chunk=chunk,
                                    streaming=streaming, engine=engine.value, scheduler=scheduler,
-                                   progress=lambda msg: status.update(msg), owner=owner_area, audit_log=audit_log)
+                                   progress=lambda msg: status.update(msg), owner=owner_area, audit_log=audit_log,
+                                   history=history)
         else:
             result = api.audit(contract, reference, current, outcomes, offline, only=only or (), skip=skip or (),
                                fail_on=fail_on, as_of=when, chunk=chunk, streaming=streaming,
-                               engine=engine.value, scheduler=scheduler, owner=owner_area, audit_log=audit_log)
+                               engine=engine.value, scheduler=scheduler, owner=owner_area, audit_log=audit_log,
+                               history=history)
         if json_path is not None:
             _write_atomic(json_path, json_report.render(result))
         _write_reports(result, markdown_path, html_path, junit_path, annotations)
@@ -381,6 +386,33 @@ def contract_check(
                        f"{len(c.rules)} rules)" + (f"; matches {against}" if against else ""))
         if problems:
             raise ContractError(problems)
+
+    _guard(run, debug)
+
+
+@app.command("history", epilog="Exit codes: 0 shown; 2 the history cannot be read; 4 internal error.")
+def show_history(
+    folder: Annotated[Path, typer.Argument(help="Run history folder written by `mlaudit audit --history`.")],
+    check: Annotated[str | None, typer.Option("--check", help="Show this check's statistic per run.")] = None,
+    column: Annotated[str | None, typer.Option("--column", help="Only this column of --check.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Only runs of this model name.")] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="Also write the runs (and the series) as an HTML "
+                                                   "page with charts.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """List the runs in a history folder, or one check's statistic per run (--check, --column)."""
+    from mlaudit import history as store
+    from mlaudit.report import history_report
+
+    def run() -> None:
+        data = store.load(folder, model)
+        if data is None:
+            raise UsageError(f"{folder}: no such history folder; it is created by `mlaudit audit --history`")
+        text = history_report.text(data, check, column)
+        typer.echo(text.rstrip("\n"))
+        if html_path is not None:
+            _check_output(html_path, "--html")
+            _write_atomic(html_path, history_report.html(data, check, column))
 
     _guard(run, debug)
 

@@ -157,6 +157,8 @@ class Context:
     """The --audit-log path, when given."""
     contract_sha256: str = ""
     """SHA-256 of the contract file's text (what the audit log records)."""
+    history: pl.DataFrame | None = None
+    """Earlier runs of this model from --history (see mlaudit/history.py); None without --history."""
     last_pass: Mapping[str, Any] | None = None
     """The audit log's latest record of a passing audit of this contract, when there is one."""
 

@@ -12,6 +12,7 @@ from mlaudit.checks import (
     killswitch,
     labels,
     leakage,
+    monitoring,
     multivariate,
     outputs,
     ownership,
@@ -95,7 +96,7 @@ class Registry:
 def _entries() -> list[tuple[CheckSpec, Planner]]:
     out: list[tuple[CheckSpec, Planner]] = []
     for module in (validation, outputs, drift, multivariate, concept, skew, rowskew, labels, leakage, performance,
-                   review, ownership, killswitch):
+                   review, ownership, killswitch, monitoring):
         out += [(spec, module.PLANNERS[spec.id]) for spec in module.SPECS]
     return out
 

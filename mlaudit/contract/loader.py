@@ -262,14 +262,15 @@ def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], s
                     pl.sql_expr(expr)
                 except Exception as exc:  # polars raises several error types for bad SQL
                     problems.append(f"{where((*list_path, i, 'expr'))}: SQL expression does not parse: {exc}")
-    conditions = _mapping(data.get("kill_switch")).get("when")
-    for i, condition in enumerate(conditions if isinstance(conditions, list) else []):
-        name = _mapping(condition).get("check")
-        if isinstance(name, str) and not REGISTRY.knows(name):
-            choices = REGISTRY.ids() + REGISTRY.families()
-            hint = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-            tail = f"did you mean '{hint[0]}'?" if hint else "run `mlaudit checks` for the list"
-            problems.append(f"{where(('kill_switch', 'when', i, 'check'))}: unknown check or family '{name}'; {tail}")
+    for section, key in (("kill_switch", "when"), ("retraining", "evidence")):
+        conditions = _mapping(data.get(section)).get(key)
+        for i, condition in enumerate(conditions if isinstance(conditions, list) else []):
+            name = _mapping(condition).get("check")
+            if isinstance(name, str) and not REGISTRY.knows(name):
+                choices = REGISTRY.ids() + REGISTRY.families()
+                hint = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+                tail = f"did you mean '{hint[0]}'?" if hint else "run `mlaudit checks` for the list"
+                problems.append(f"{where((section, key, i, 'check'))}: unknown check or family '{name}'; {tail}")
     features = _mapping(data.get("features"))
     for name, feature in features.items():
         ftype = _mapping(feature).get("type")

@@ -486,17 +486,78 @@ class KillSwitch(Strict):
     when: list[KillCondition] = Field(min_length=1, description="Conditions; any one holding disables the model.")
 
 
+class EvidenceCondition(Strict):
+    """Evidence that calls for retraining: results of a check, as for a kill-switch condition, held for a number of
+    consecutive runs (from --history)."""
+
+    name: str | None = Field(default=None, description="Evidence name shown in findings (default: written from "
+                             "its keys).")
+    check: str = Field(description="Check id, family (data_drift, performance) or failure mode whose results count.")
+    column: str | None = Field(default=None, description="Only results on this column.")
+    importance: Importance | None = Field(default=None, description="Only results on features of this importance.")
+    status: Literal["fail", "warn"] = Field(default="fail", description="Status a result must reach (warn also "
+                                            "counts fail) when no bound below is given.")
+    value_above: Number | None = Field(default=None, description="Results whose statistic is above this.")
+    value_below: Number | None = Field(default=None, description="Results whose statistic is below this.")
+    current_above: Number | None = Field(default=None, description="Results whose measured value (details.current: "
+                                         "a realised metric, cost per decision) is above this.")
+    current_below: Number | None = Field(default=None, description="Results whose measured value is below this "
+                                         "(a floor: check performance.realised, column roc_auc, current_below 0.75).")
+    consecutive_runs: int = Field(default=1, ge=1, description="Runs in a row the evidence must hold (this run "
+                                  "included; more than 1 needs --history).")
+
+
+class Retraining(Strict):
+    """When the evidence calls for retraining (see docs/monitoring.md)."""
+
+    evidence: list[EvidenceCondition] = Field(min_length=1, description="Evidence; any one holding recommends "
+                                              "retraining.")
+    max_days_with_evidence: int = Field(default=14, ge=1, description="Days the evidence may hold without a new "
+                                        "model.version before it is a failure (needs --history).")
+
+
+class HistorySettings(Strict):
+    """How run history is read (see docs/monitoring.md)."""
+
+    persistent_runs: int = Field(default=3, ge=2, description="Runs in a row a check must warn or fail to be a "
+                                 "persistent problem.")
+    trend_runs: int = Field(default=8, ge=4, description="Latest runs a slow trend is fitted on.")
+    trend_horizon: int = Field(default=7, ge=1, description="A statistic projected to cross its fail level within "
+                               "this many runs is a slow trend.")
+
+
+class LatencyObjective(Strict):
+    p50: Number | None = Field(default=None, gt=0, description="Median latency objective (the column's unit).")
+    p95: Number | None = Field(default=None, gt=0, description="95th percentile latency objective.")
+    p99: Number | None = Field(default=None, gt=0, description="99th percentile latency objective.")
+
+
+class ServiceSettings(Strict):
+    """Service health from the production log (see docs/monitoring.md)."""
+
+    latency: str | None = Field(default=None, description="Column with each prediction's latency.")
+    latency_objective: LatencyObjective | None = Field(default=None, description="Latency percentiles not to "
+                                                       "exceed.")
+    error: str | None = Field(default=None, description="Column that is true (or 1) when serving the prediction "
+                              "failed.")
+    max_error_share: Number = Field(default=0.01, ge=0, le=1, description="Share of errors tolerated (fail level).")
+    fallback: str | None = Field(default=None, description="Column that is true (or 1) when a fallback answered "
+                                 "instead of the model.")
+    max_fallback_share: Number = Field(default=0.05, ge=0, le=1, description="Share of fallback answers tolerated.")
+    max_gap: Duration = Field(default="2h", description="Longest stretch of event time without a prediction "
+                              "tolerated (availability).")
+    volume_drop: Number = Field(default=0.5, gt=0, lt=1, description="A day with fewer than (1 - volume_drop) x the "
+                                "median of the same weekday's volume is a drop.")
+
+
 #: Sections a person may leave empty (`owners:` with everything commented out): they mean their defaults.
 EMPTYABLE_SECTIONS = ("owners", "columns", "features", "rules", "dataset", "outputs", "thresholds", "drift", "skew",
-                      "labels", "leakage", "outcomes")
+                      "labels", "leakage", "outcomes", "history")
 
 #: Sections reserved for later failure modes. Version 1 files may carry them as
 #: mappings; their content is validated by the mlaudit version that evaluates
 #: them, and until then the audit notes that they were not evaluated.
-RESERVED_SECTIONS = (
-    "retraining",
-    "history",
-)
+RESERVED_SECTIONS: tuple[str, ...] = ()
 
 
 class Contract(Strict):
@@ -528,8 +589,10 @@ class Contract(Strict):
                                       "calibration (metric blindness).")
     human_review: HumanReview | None = Field(default=None, description="Decisions that must reach a person.")
     kill_switch: KillSwitch | None = Field(default=None, description="When to take the model out of the loop.")
-    retraining: dict[str, Any] | None = Field(default=None, description="Reserved for retraining evidence.")
-    history: dict[str, Any] | None = Field(default=None, description="Reserved for run history.")
+    retraining: Retraining | None = Field(default=None, description="Evidence that calls for retraining.")
+    history: HistorySettings = Field(default_factory=HistorySettings, description="How run history is read.")
+    service: ServiceSettings | None = Field(default=None, description="Service health: latency, errors, "
+                                            "availability.")
 
     @model_validator(mode="before")
     @classmethod
@@ -566,4 +629,7 @@ class Contract(Strict):
         slice_cols = self.outcomes.slices.columns or []
         refs += [(("outcomes", "slices", "columns", i), col) for i, col in enumerate(slice_cols)]
         refs += [(("outcomes", "signals", i), col) for i, col in enumerate(self.outcomes.signals)]
+        if self.service is not None:
+            refs += [(("service", key), getattr(self.service, key)) for key in ("latency", "error", "fallback")
+                     if getattr(self.service, key)]
         return refs
