@@ -236,8 +236,7 @@ def audit(
                   reference_is_sample=ref.profile is not None and (ref.sample_rows or 0) < (ref.rows or 0),
                   audit_log=os.fspath(audit_log) if audit_log is not None else None, contract_sha256=loaded.sha256,
                   last_pass=_last_pass(audit_log, loaded.sha256),
-                  history=history_store.load(Path(history), loaded.contract.model.name) if history is not None
-                  else None)
+                  history=_history(history, loaded.contract.model.name))
     if ctx.chunk is not None:
         _, reason = chunking(ctx)
         if reason:
@@ -323,6 +322,15 @@ def audit(
         written = auditlog.append(Path(audit_log), auditlog.record(audited))
         audited = dataclasses.replace(audited, audit_record={k: written[k] for k in ("seq", "hash")})
     return audited
+
+
+def _history(folder: str | os.PathLike[str] | None, model_name: str) -> pl.DataFrame | None:
+    """Earlier runs of this model; an empty store when the folder does not exist yet (a first run), None
+    without --history."""
+    if folder is None:
+        return None
+    found = history_store.load(Path(folder), model_name)
+    return found if found is not None else pl.DataFrame(schema=history_store.SCHEMA)
 
 
 def _last_pass(audit_log: str | os.PathLike[str] | None, contract_sha256: str) -> dict[str, Any] | None:

@@ -229,23 +229,28 @@ def _retraining(ctx: Context, now: list[CheckResult], previous: list[dict[str, A
             out.append(result(RETRAINING, ctx, Status.passed, f"'{name}' does not hold", column=name, value=0.0,
                               levels=levels))
             continue
-        streak, since, same_version = 1, _as_of(ctx), True
+        # since: the streak's first run; version_since: its first run under the current model.version (a new
+        # version restarts the clock of max_days_with_evidence)
+        streak, since, version_since, same_version = 1, _as_of(ctx), _as_of(ctx), True
         for run in previous:
             rows = [(k[0], k[1], s, v, cur) for k, (s, v, _, cur) in run["results"].items()]
             if not _holds(ctx, c, rows):
                 break
             streak, since = streak + 1, run["as_of"]
             same_version = same_version and run["model_version"] == version
+            if same_version:
+                version_since = run["as_of"]
         if streak < c.consecutive_runs:
             out.append(result(RETRAINING, ctx, Status.passed, f"'{name}' holds ({', '.join(hits[:3])}) but only "
                               f"{streak} of the {c.consecutive_runs} runs in a row it needs", column=name,
                               value=0.0, levels=levels))
             continue
         days = (_as_of(ctx) - since).total_seconds() / 86400
-        overdue = same_version and days > rt.max_days_with_evidence
+        unanswered = (_as_of(ctx) - version_since).total_seconds() / 86400
+        overdue = unanswered > rt.max_days_with_evidence
         status = Status.fail if overdue else Status.warn
-        tail = (f"; it has held {days:.1f} days without a new model.version (limit {rt.max_days_with_evidence})"
-                if overdue else "")
+        tail = (f"; it has held {unanswered:.1f} days without a new model.version (still {version}; limit "
+                f"{rt.max_days_with_evidence})" if overdue else "")
         out.append(result(RETRAINING, ctx, status, f"retraining recommended: '{name}' holds ({', '.join(hits[:3])}"
                           f"{' and more' if len(hits) > 3 else ''}) for {streak} run(s), since "
                           f"{since:%Y-%m-%d %H:%M} UTC{tail}", column=name, value=days, levels=levels,

@@ -19,6 +19,7 @@ from mlaudit.checks import (
     performance,
     review,
     rowskew,
+    service,
     skew,
     validation,
 )
@@ -96,7 +97,7 @@ class Registry:
 def _entries() -> list[tuple[CheckSpec, Planner]]:
     out: list[tuple[CheckSpec, Planner]] = []
     for module in (validation, outputs, drift, multivariate, concept, skew, rowskew, labels, leakage, performance,
-                   review, ownership, killswitch, monitoring):
+                   review, ownership, service, killswitch, monitoring):
         out += [(spec, module.PLANNERS[spec.id]) for spec in module.SPECS]
     return out
 

@@ -120,7 +120,7 @@ def _latency_values(name: str, dtype: pl.DataType) -> tuple[pl.Expr | None, str]
 
 
 def plan_latency(ctx: Context) -> list[Planned]:
-    """Exact percentiles in polars (it sorts once per column); judged against whichever objectives exist."""
+    """Exact percentiles computed in polars (three numbers come back); judged against whichever objectives exist."""
     spec_levels = ctx.levels(LATENCY)
     if not spec_levels.enabled:
         return []
@@ -227,7 +227,7 @@ def _plan_share(ctx: Context, spec: CheckSpec, key: str, limit_key: str, meaning
         value = hits / rows
         notes = ""
         if nulls:
-            notes += f"; {nulls:,} rows have no value (not counted as {key})"
+            notes += f"; {nulls:,} rows have no value (not counted as {key}s)"
         if unreadable:
             notes += f"; {unreadable:,} rows hold neither true nor false (not counted)"
         msg = (f"{hits:,} of {rows:,} predictions ({pct(value)}) {meaning} ('{name}' true){notes}; "
