@@ -277,6 +277,8 @@ def audit(
         results += killswitch.judge(ctx, results)
     results += monitoring.judge(ctx, results, {spec.id: spec.id in wanted and ctx.levels(spec).enabled
                                                for spec in monitoring.SPECS})
+    if ctx.history is not None and ctx.history.height:
+        results = monitoring.with_recent(ctx.history, results)
     # --owner narrows the view, never the kill switch: a disabled model is every owner's business
     results = sorted((r for r in results if r.check in wanted and (owner is None or r.owner.area.value == owner
                                                                     or (r.check == killswitch.KILL_SWITCH.id

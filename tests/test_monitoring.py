@@ -671,3 +671,23 @@ def test_cli_audit_history_option_adds_a_run_each_time(runner: CliRunner, tmp_pa
     assert statuses[("monitoring.retraining", "x1 drifted")] == "pass"
     data = history.load(folder)
     assert data is not None and history.runs(data)["as_of"].to_list() == [night(1), night(2)]
+
+
+def test_reports_show_each_statistics_recent_runs(tmp_path: Path) -> None:
+    """With --history every result carries its statistic over the latest runs, drawn as a sparkline in the terminal
+    and HTML reports (freshness ages by a day each night here)."""
+    from mlaudit.report import html, terminal
+    from tests.conftest import SAMPLE
+
+    folder = tmp_path / "history"
+    result = None
+    for day in range(1, 5):
+        result = mlaudit.audit(SAMPLE / "contract.yaml", SAMPLE / "reference.parquet", SAMPLE / "current",
+                               as_of=f"2026-11-0{day}T06:00:00Z", only=["validation.freshness"], history=folder)
+    assert result is not None
+    fresh = next(r for r in result.results if r.check == "validation.freshness")
+    recent = fresh.details["recent"]
+    assert len(recent) == 4 and recent[-1] == fresh.value
+    assert [recent[i + 1] - recent[i] for i in range(3)] == pytest.approx([24.0, 24.0, 24.0])
+    assert "▁▃▆█" in terminal.render(result, width=120)
+    assert html.render(result).count("<svg") >= 1

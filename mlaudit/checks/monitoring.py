@@ -15,6 +15,7 @@ stored ones (see mlaudit/history.py).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
@@ -278,6 +279,27 @@ def judge(ctx: Context, results: Iterable[CheckResult], wanted: Mapping[str, boo
             out += fn(ctx, now, previous)
     if wanted.get(RETRAINING.id):
         out += _retraining(ctx, now, previous, history is not None)
+    return out
+
+
+#: How many runs of a statistic's recent series reports show (this one included).
+RECENT_RUNS = 12
+
+
+def with_recent(history: pl.DataFrame, results: list[CheckResult]) -> list[CheckResult]:
+    """Each result with its statistic over the latest runs (oldest first, this run last) in details['recent'],
+    for the sparklines of the reports."""
+    earlier: dict[tuple[str, str | None], list[float | None]] = {}
+    for row in history.select("check", "column", "value").iter_rows():
+        earlier.setdefault((row[0], row[1]), []).append(row[2])
+    out = []
+    for r in results:
+        past = earlier.get((r.check, r.column))
+        if not past or r.failure_mode is MO:
+            out.append(r)
+            continue
+        recent = [*past[-(RECENT_RUNS - 1):], r.value]
+        out.append(dataclasses.replace(r, details={**r.details, "recent": recent}))
     return out
 
 

@@ -226,6 +226,14 @@ def _first_actions(result: AuditResult, limit: int = 5) -> list[CheckResult]:
     return out
 
 
+def _recent(r: CheckResult) -> Markup:
+    """A sparkline of the statistic over the latest runs (--history), or nothing."""
+    values = r.details.get("recent") or []
+    if len(values) < 3:
+        return Markup("")
+    return Markup(svg.sparkline([_finite(v) for v in values], width=64, height=14))
+
+
 def _context(result: AuditResult) -> dict[str, Any]:
     findings = result.findings()
     by_owner: dict[str, list[CheckResult]] = {}
@@ -237,7 +245,7 @@ def _context(result: AuditResult) -> dict[str, Any]:
                                                 Status.passed],
         "owners": result.by_owner(), "by_owner": by_owner, "first": _first_actions(result),
         "sections": _sections(result), "status_text": STATUS_TEXT, "value": display_value,
-        "examples": examples_text, "findings": len(findings),
+        "examples": examples_text, "findings": len(findings), "recent": _recent,
     }
 
 

@@ -93,6 +93,8 @@ def print_report(result: AuditResult, console: Console, verbose: bool = False) -
 def _series(r: CheckResult) -> list[float | None]:
     """The chunked values a result carries (drift per chunk, estimates, shares), for a sparkline."""
     d = r.details
+    if not (d.get("series") or d.get("trend") or d.get("chunks")) and d.get("recent"):  # over runs (--history)
+        return [v if isinstance(v, int | float) else None for v in d["recent"]] if len(d["recent"]) >= 3 else []
     points: list[Any] = d.get("series") or d.get("trend") or d.get("chunks") or []
     key = next((k for k in ("value", "estimate", "low_share", "share", "mean") if points and k in points[0]), None)
     if key is None or len(points) < 3:
