@@ -165,6 +165,7 @@ def audit(
     owner: str | None = None,
     audit_log: str | os.PathLike[str] | None = None,
     history: str | os.PathLike[str] | None = None,
+    strict: bool = False,
 ) -> AuditResult:
     """Audit `current` against `reference` under `contract`; never raises for findings.
 
@@ -177,7 +178,8 @@ def audit(
     area: data_quality, model_behavior, decision_impact, governance) keeps only that area's results, so the
     verdict and exit code are that owner's. `audit_log` appends a record of the run to a hash-chained JSON
     Lines log (see mlaudit/auditlog.py) and reads when this contract last passed from it. `history` (a folder)
-    reads earlier runs for the monitoring checks and adds this run to it (see mlaudit/history.py).
+    reads earlier runs for the monitoring checks and adds this run to it (see mlaudit/history.py). `strict`
+    fails the gate when a check the contract asks for could not be evaluated (a skipped result).
     """
     clock = clock or Clock()
     say = progress or (lambda _msg: None)
@@ -309,12 +311,13 @@ def audit(
         as_of=as_of.isoformat(),
         inputs=tuple(inputs),
         options={"fail_on": fail_on.value, "only": list(only), "skip": list(skip), "chunk": ctx.chunk,
-                 "streaming": streaming, "owner": owner,
+                 "streaming": streaming, "owner": owner, "strict": strict,
                  "checks_run": len({r.check for r in results})},
         timings={k: round(v, 6) for k, v in timings.items()},
         results=tuple(results),
         fail_on=fail_on,
         notes=notes,
+        strict=strict,
     )
     if history is not None:
         history_store.append(Path(history), audited)

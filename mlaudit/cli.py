@@ -179,6 +179,9 @@ def audit(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Dask scheduler address (tcp://host:8786) for --engine dask; without it, worker "
         "processes on this machine.")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="A check the contract asks for that could not be evaluated (skipped) fails the gate.")
+    ] = False,
     owner: Annotated[OwnerChoice | None, typer.Option(
         "--owner", help="Only this owner area's results (data_quality, model_behavior, decision_impact, governance): "
         "the report, verdict and exit code are that owner's.", case_sensitive=False)] = None,
@@ -212,12 +215,12 @@ def audit(
                                    skip=skip or (), fail_on=fail_on, as_of=when, chunk=chunk,
                                    streaming=streaming, engine=engine.value, scheduler=scheduler,
                                    progress=lambda msg: status.update(msg), owner=owner_area, audit_log=audit_log,
-                                   history=history)
+                                   history=history, strict=strict)
         else:
             result = api.audit(contract, reference, current, outcomes, offline, only=only or (), skip=skip or (),
                                fail_on=fail_on, as_of=when, chunk=chunk, streaming=streaming,
                                engine=engine.value, scheduler=scheduler, owner=owner_area, audit_log=audit_log,
-                               history=history)
+                               history=history, strict=strict)
         if json_path is not None:
             _write_atomic(json_path, json_report.render(result))
         _write_reports(result, markdown_path, html_path, junit_path, annotations)

@@ -70,6 +70,10 @@ class ExitCode(IntEnum):
 
 
 FAILURE_MODE_ORDER = {m: i for i, m in enumerate(FailureMode)}
+#: Phrases of skip reasons that mean "not asked for" rather than "could not look" (see CheckResult.not_configured).
+NOT_CONFIGURED_MARKERS = ("in the contract", " declared", "is off", "is false", "pass --history",
+                          "names fewer than two label columns", "needs model.trained_at",
+                          "no operational signal columns", "pass --audit-log")
 STATUS_RANK = {Status.passed: 0, Status.skipped: 0, Status.warn: 1, Status.fail: 2, Status.error: 3}
 
 
@@ -106,6 +110,17 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def not_configured(self) -> bool:
+        """A skip because the contract or the command line did not ask for the check (no section, no column role,
+        no --history), as opposed to one that could not look at the data (--strict fails the gate on those)."""
+        if self.status is not Status.skipped:
+            return False
+        flag = self.details.get("not_configured")
+        if isinstance(flag, bool):
+            return flag
+        return any(marker in self.message for marker in NOT_CONFIGURED_MARKERS)
+
+    @property
     def sort_key(self) -> tuple[int, str, str]:
         return (FAILURE_MODE_ORDER[self.failure_mode], self.check, self.column or "")
 
@@ -139,6 +154,8 @@ class AuditResult:
     results: tuple[CheckResult, ...]
     fail_on: FailOn = FailOn.error
     notes: tuple[str, ...] = ()
+    strict: bool = False
+    """--strict: a check that could not be evaluated (skipped, though the contract asks for it) fails the gate."""
     audit_record: dict[str, Any] | None = None
     """`seq` and `hash` of the record appended to the audit log (--audit-log), when one was."""
 
@@ -168,7 +185,7 @@ class AuditResult:
         verdict = self.verdict
         if verdict is Verdict.disable:
             return ExitCode.KILL_SWITCH
-        if verdict is Verdict.error:
+        if verdict is Verdict.error or (self.strict and self.unevaluated()):
             return ExitCode.GATE_FAILED
         if self.fail_on is FailOn.never:
             return ExitCode.OK
@@ -183,6 +200,10 @@ class AuditResult:
             row = out.setdefault(r.failure_mode.value, {s.value: 0 for s in Status})
             row[r.status.value] += 1
         return out
+
+    def unevaluated(self) -> list[CheckResult]:
+        """Skipped results the contract asked for: checks that could not look at the data."""
+        return [r for r in self.results if r.status is Status.skipped and not r.not_configured]
 
     def by_owner(self) -> dict[str, dict[str, int]]:
         """Who must act: owner label -> counts of their error, fail and warn findings (owners with none left out),

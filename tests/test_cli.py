@@ -223,7 +223,7 @@ def test_readme_documents_every_exit_code_and_audit_flag() -> None:
     for flag in ("--contract", "--reference", "--current", "--outcomes", "--json", "--markdown", "--fail-on",
                  "--only", "--skip", "--quiet", "--verbose", "--debug", "--as-of", "--chunk", "--streaming",
                  "--offline", "--engine", "--scheduler", "--owner", "--audit-log", "--html", "--junit",
-                 "--annotations", "--history"):
+                 "--annotations", "--history", "--strict"):
         assert flag in readme, flag
     for code in range(5):
         assert f"| {code} |" in readme

@@ -404,7 +404,8 @@ def _targets(ctx: Context) -> tuple[list[_Target], list[Planned]]:
         if not feature_on and not ctx.levels(NULL_SHARE, name).enabled:
             continue
         if name not in ctx.current_schema or name not in ctx.reference_schema:
-            skips.append(skipped(FEATURE, ctx, "column missing from a snapshot", name))
+            if feature_on:  # a turned-off check reports nothing, not even that it could not run
+                skips.append(skipped(FEATURE, ctx, "column missing from a snapshot", name))
             continue
         ref_kind = _kind(ctx.reference_schema[name], f.type)
         # an all-null column has polars' Null type: it is the reference's kind, entirely missing
@@ -412,7 +413,8 @@ def _targets(ctx: Context) -> tuple[list[_Target], list[Planned]]:
         if kind is None or kind != ref_kind:
             why = ("string and timestamp features are not compared; declare type: category to compare values"
                    if kind is None else "column types differ between the snapshots (see validation.schema)")
-            skips.append(skipped(FEATURE, ctx, why, name))
+            if feature_on:
+                skips.append(skipped(FEATURE, ctx, why, name))
             continue
         method, error = _method(ctx, FEATURE, name, kind, "wasserstein" if kind == "numeric" else "jensen_shannon")
         if error:

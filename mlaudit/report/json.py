@@ -112,7 +112,7 @@ def from_dict(data: dict[str, Any]) -> AuditResult:
                                columns=i["columns"], fingerprint=i["fingerprint"]) for i in data["inputs"]),
         options=options, timings=dict(data.get("timings_s") or {}),
         results=tuple(_result(r) for r in data["results"]), fail_on=FailOn(options.get("fail_on", "error")),
-        notes=tuple(data.get("notes") or ()),
+        notes=tuple(data.get("notes") or ()), strict=bool(options.get("strict", False)),
     )
 
 
