@@ -224,8 +224,14 @@ def audit(
     replaced: list[str] = []
     if out is not None:
         id_col = loaded.contract.columns.id
+        label = loaded.contract.columns.label
+        if label and label not in out.schema and label not in cur.schema:
+            raise DataError(f"--outcomes {out.source}: no outcome column '{label}' (columns.label); give the file "
+                            "with the delayed outcomes, or fix columns.label")
         replaced = sorted(c for c in out.schema if c != id_col and c in cur.schema)
-        cur = snapshots.join_outcomes(cur, out, id_col)
+        joined = snapshots.join_outcomes(cur, out, id_col)
+        _outcomes_match(cur, out, id_col)
+        cur = joined
     timings["scan"] = clock.timer() - t
 
     say("planning checks")
@@ -327,6 +333,20 @@ def audit(
         written = auditlog.append(Path(audit_log), auditlog.record(audited))
         audited = dataclasses.replace(audited, audit_record={k: written[k] for k in ("seq", "hash")})
     return audited
+
+
+def _outcomes_match(cur: snapshots.Snapshot, out: snapshots.Snapshot, id_col: str | None) -> None:
+    """Outcomes none of whose ids is a current prediction's are the wrong file: say so rather than judge nothing."""
+    if not id_col or out.rows == 0:
+        return
+    try:
+        matched = cur.frame.select(id_col).join(out.frame.select(id_col), on=id_col, how="semi").select(
+            pl.len()).collect().item()
+    except pl.exceptions.PolarsError:
+        return  # the join itself reports what is wrong when the checks run
+    if matched == 0 and (cur.rows or 0) > 0:
+        raise DataError(f"--outcomes {out.source}: none of its ids matches a prediction of the current snapshot "
+                        f"(column '{id_col}'); check that the outcomes belong to these predictions")
 
 
 def _history(folder: str | os.PathLike[str] | None, model_name: str) -> pl.DataFrame | None:

@@ -128,13 +128,25 @@ def _parse_as_of(text: str | None) -> dt.datetime | None:
 
 
 def _not_an_input(path: Path | None, flag: str, *sources: str | Path | None) -> None:
-    """Refuse a report path that is one of the audit's input files."""
+    """Refuse a report path that is one of the audit's inputs: an input file, a file inside an input folder, or a
+    file an input glob matches (writing there would destroy data the audit reads)."""
+    import glob as globbing
+
     if path is None:
         return
     target = path.resolve()
     for source in sources:
-        if source is not None and Path(source).exists() and Path(source).resolve() == target:
-            raise UsageError(f"{flag} {path} is one of the audit's inputs; write the report elsewhere")
+        if source is None or "://" in str(source):
+            continue
+        text = str(source)
+        candidates = [Path(text)] if not globbing.has_magic(text) else [Path(p) for p in globbing.glob(text)]
+        for candidate in candidates:
+            if not candidate.exists():
+                continue
+            resolved = candidate.resolve()
+            if resolved == target or (resolved.is_dir() and target.is_relative_to(resolved)):
+                raise UsageError(f"{flag} {path} is one of the audit's inputs (or inside one); write the report "
+                                 "elsewhere")
 
 
 @app.command(epilog=EXIT_CODES_HELP)

@@ -261,7 +261,9 @@ def _feature_result(ctx: Context, spec: CheckSpec, o: _Outcome, p_adj: float, al
         verdict = "no significant drift"
     onset = _onset(series)
     tail = f"; began in chunk {onset}" if onset and status in (Status.warn, Status.fail) else ""
-    level = f"warn above {t.levels.warn:g}, fail above {t.levels.fail:g}" if t.levels.fail is not None else ""
+    level = ", ".join(part for part in (
+        f"warn above {t.levels.warn:g}" if t.levels.warn is not None else "",
+        f"fail above {t.levels.fail:g}" if t.levels.fail is not None else "") if part)
     msg = (f"'{t.column}': {verdict}: {t.method} {effect:.4g} ({level}; {significance}; n {c.ref_n:,} vs "
            f"{c.cur_n:,}); {_describe(c, t.method)}{tail}")
     details: dict[str, Any] = {

@@ -250,7 +250,11 @@ def rare_classes(ctx: Context, s: Setup, ref: Side | None, cur: Side, alpha: flo
     out = []
     for i, name in enumerate(names):
         share = float(truth_ref[i].mean()) if truth_ref[i].size else 0.0
-        if share > o.rare_class_share or share == 0:
+        if share == 0:
+            out.append(result(RARE, ctx, Status.skipped, f"class {name} never occurs among the reference outcomes: "
+                              "its recall cannot be compared", column=name))
+            continue
+        if share > o.rare_class_share:
             continue
         before = _recall_precision(truth_ref[i], said_ref[i])
         now = _recall_precision(truth_cur[i], said_cur[i])

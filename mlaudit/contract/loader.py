@@ -62,6 +62,8 @@ def _where(file: str, marks: dict[KeyPath, tuple[int, int]], path: KeyPath) -> s
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
 #: Upper bound on nodes, so alias expansion ("billion laughs") cannot exhaust memory.
 MAX_NODES = 200_000
+#: Deepest nesting a contract may have (its deepest real key is about six levels down).
+MAX_DEPTH = 32
 
 
 class _Composer:
@@ -91,6 +93,11 @@ class _Composer:
         except yaml.YAMLError as exc:
             raise ContractError([f"{self._at(node, path)}: cannot read this value ({getattr(exc, 'problem', exc)})"]
                                 ) from None
+        except (ValueError, IndexError, KeyError, AttributeError, OverflowError) as exc:
+            # PyYAML's converters raise these for values such as 2026-02-30, !!int abc or a 5,000-digit number
+            text = _short(str(exc) or type(exc).__name__)
+            raise ContractError([f"{self._at(node, path)}: cannot read this value ({text}); write a plain, valid "
+                                 "value"]) from None
 
     def value(self, node: yaml.Node, path: KeyPath) -> Any:
         self._nodes += 1
@@ -99,6 +106,9 @@ class _Composer:
                                  "(aliases?); write it out plainly"])
         if id(node) in self._open:
             raise ContractError([f"{self._at(node, path)}: a YAML alias refers to itself; remove the recursion"])
+        if len(path) > MAX_DEPTH:
+            raise ContractError([f"{self._at(node, path)}: nested more than {MAX_DEPTH} levels deep; a contract is "
+                                 "a few levels deep, write it out plainly"])
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
             raise ContractError([f"{self._at(node, path)}: YAML tag {node.tag} is not allowed in a contract"])
@@ -212,7 +222,7 @@ def _pydantic_problems(
             problems.append(f"{where}: required key '{loc[-1]}' is missing; add it")
         else:
             got = err.get("input")
-            shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
+            shown = f" (got {_short(_repr(got))})" if not isinstance(got, dict | list) else ""
             msg = str(err["msg"]).removeprefix("Value error, ")
             problems.append(f"{where}: {msg}{shown}")
     return problems
@@ -385,6 +395,18 @@ def _by_position(problems: list[str]) -> list[str]:
     return sorted(problems, key=key)
 
 
+def _repr(value: object) -> str:
+    """repr() that survives values Python refuses to print (an integer of thousands of digits)."""
+    try:
+        return repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} too large to show>"
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
     """Parse and validate contract text; raise ContractError with every problem found."""
     try:
@@ -395,6 +417,8 @@ def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
         raise ContractError([f"{file}:{line}:{col}: not valid YAML: {exc.problem or exc}"]) from None
     except yaml.YAMLError as exc:
         raise ContractError([f"{file}:1:1: not valid YAML: {exc}"]) from None
+    except RecursionError:
+        raise ContractError([f"{file}:1:1: the YAML nests too deeply to be a contract; write it out plainly"]) from None
     composer = _Composer(file)
     data = composer.value(node, ()) if node is not None else None
     if data is None:
@@ -404,7 +428,7 @@ def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
         raise ContractError([*problems, f"{file}:1:1: the contract must be a mapping of sections"])
     if "version" in data and data["version"] != 1:
         raise ContractError([f"{_where(file, composer.marks, ('version',))}: unsupported contract "
-                             f"version {data['version']!r}; this mlaudit reads version 1"])
+                             f"version {_short(_repr(data['version']))}; this mlaudit reads version 1"])
     contract: Contract | None = None
     try:
         contract = Contract.model_validate(data)

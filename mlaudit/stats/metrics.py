@@ -70,7 +70,9 @@ def wilson(k: int, n: int) -> Estimate:
     centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
     half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
     se = math.sqrt(p * (1 - p) / n) if 0 < k < n else half / Z95
-    return Estimate(p, centre - half, centre + half, se, n)
+    # rounding can put a bound 1e-16 on the wrong side of p (at k = 0 or n) or outside [0, 1]
+    low, high = max(0.0, min(centre - half, p)), min(1.0, max(centre + half, p))
+    return Estimate(p, low, high, se, n)
 
 
 def mean(values: Floats) -> Estimate:
