@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from mlaudit.checks import conditions
 from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, result
-from mlaudit.contract.model import Importance, KillCondition
+from mlaudit.contract.model import KillCondition
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
 
 KILL_SWITCH = CheckSpec(
@@ -23,7 +24,6 @@ KILL_SWITCH = CheckSpec(
     statistic="matching_results", fail=0, per_feature=False, levels_from="kill_switch.when",
 )
 SPECS = (KILL_SWITCH,)
-_RANK = {Status.warn: 1, Status.fail: 2, Status.error: 2}
 
 
 def plan(ctx: Context) -> list[Planned]:
@@ -31,36 +31,9 @@ def plan(ctx: Context) -> list[Planned]:
     return []
 
 
-def describe(c: KillCondition) -> str:
-    """A condition's name, or one written from its keys."""
-    if c.name:
-        return c.name
-    parts = [c.check] + [f"{k}={v}" for k, v in (("column", c.column), ("importance", c.importance and
-                                                                          c.importance.value),
-                                                 ("status", c.status), ("value_above", c.value_above),
-                                                 ("value_below", c.value_below)) if v is not None]
-    return " ".join(str(p) for p in parts)
-
-
-def _importance(ctx: Context, column: str | None) -> Importance | None:
-    feature = ctx.contract.features.get(column or "")
-    return feature.importance if feature is not None and isinstance(feature.importance, Importance) else None
-
-
 def _matches(ctx: Context, c: KillCondition, r: CheckResult) -> bool:
-    from mlaudit.checks.registry import REGISTRY
-
-    if r.check == KILL_SWITCH.id or not REGISTRY.matches(r.check, c.check):
-        return False
-    if _RANK.get(r.status, 0) < (2 if c.status == "fail" else 1):
-        return False
-    if c.column is not None and r.column != c.column:
-        return False
-    if c.importance is not None and _importance(ctx, r.column) is not c.importance:
-        return False
-    if c.value_above is not None and not (r.value is not None and r.value > c.value_above):
-        return False
-    return not (c.value_below is not None and not (r.value is not None and r.value < c.value_below))
+    return r.check != KILL_SWITCH.id and conditions.meets(ctx, c, r.check, r.column, r.status.value, r.value,
+                                                           r.details.get("current"), status_with_bounds=True)
 
 
 def judge(ctx: Context, results: Iterable[CheckResult]) -> list[CheckResult]:
@@ -73,7 +46,7 @@ def judge(ctx: Context, results: Iterable[CheckResult]) -> list[CheckResult]:
     found = list(results)
     out = []
     for c in ks.when:
-        name = describe(c)
+        name = conditions.describe(c)
         levels = Levels(warn=None, fail=0, severity=KILL_SWITCH.severity)
         judged = [r for r in found if r.check != KILL_SWITCH.id and REGISTRY.matches(r.check, c.check)
                   and r.status is not Status.skipped]

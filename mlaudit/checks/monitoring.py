@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from mlaudit.checks import conditions
 from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, result
-from mlaudit.contract.model import EvidenceCondition, Importance, Severity
+from mlaudit.contract.model import EvidenceCondition, Severity
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
 from mlaudit.stats.twosample import benjamini_hochberg
 
@@ -158,51 +159,12 @@ def _trend(ctx: Context, now: list[CheckResult], previous: list[dict[str, Any]])
     return out
 
 
-def _importance(ctx: Context, column: str | None) -> Importance | None:
-    feature = ctx.contract.features.get(column or "")
-    return feature.importance if feature is not None and isinstance(feature.importance, Importance) else None
-
-
 def _holds(ctx: Context, c: EvidenceCondition, rows: Iterable[tuple[str, str | None, str, Any, Any]]) -> list[str]:
-    """Keys of the (check, column, status, value, current) rows that satisfy the evidence condition: the status
-    when no bound is given, else every bound (on results that were evaluated)."""
-    from mlaudit.checks.registry import REGISTRY
-
-    need = 2 if c.status == "fail" else 1
-    rank = {"warn": 1, "fail": 2, "error": 2}
-    hits = []
-    bounded = any(b is not None for b in (c.value_above, c.value_below, c.current_above, c.current_below))
-    for check, column, status, value, current in rows:
-        if check.startswith("monitoring.") or check not in REGISTRY.ids() or not REGISTRY.matches(check, c.check):
-            continue
-        if (not bounded and rank.get(status, 0) < need) or (bounded and status == "skipped"):
-            continue
-        if c.column is not None and column != c.column:
-            continue
-        if c.importance is not None and _importance(ctx, column) is not c.importance:
-            continue
-        if c.value_above is not None and not (value is not None and value > c.value_above):
-            continue
-        if c.value_below is not None and not (value is not None and value < c.value_below):
-            continue
-        if c.current_above is not None and not (current is not None and current > c.current_above):
-            continue
-        if c.current_below is not None and not (current is not None and current < c.current_below):
-            continue
-        hits.append(_key(check, column))
-    return hits
-
-
-def _evidence_name(c: EvidenceCondition) -> str:
-    if c.name:
-        return c.name
-    parts = [c.check] + [f"{k}={v}" for k, v in (("column", c.column), ("importance", c.importance and
-                                                                          c.importance.value),
-                                                 ("value_above", c.value_above), ("value_below", c.value_below),
-                                                 ("current_above", c.current_above),
-                                                 ("current_below", c.current_below))
-                         if v is not None]
-    return " ".join(str(p) for p in parts)
+    """Keys of the (check, column, status, value, current) rows that meet the evidence condition: its status when no
+    bound is given, else every bound (on results that were evaluated)."""
+    return [_key(check, column) for check, column, status, value, current in rows
+            if not check.startswith("monitoring.")
+            and conditions.meets(ctx, c, check, column, status, value, current, status_with_bounds=False)]
 
 
 def _retraining(ctx: Context, now: list[CheckResult], previous: list[dict[str, Any]],
@@ -217,7 +179,7 @@ def _retraining(ctx: Context, now: list[CheckResult], previous: list[dict[str, A
     out = []
     held_before = False
     for c in rt.evidence:
-        name = _evidence_name(c)
+        name = conditions.describe(c)
         hits = _holds(ctx, c, current_rows)
         if previous and _holds(ctx, c, [(k[0], k[1], s, v, cur) for k, (s, v, _, cur) in
                                         previous[0]["results"].items()]):
