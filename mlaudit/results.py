@@ -236,6 +236,7 @@ class AuditResult:
         return pl.DataFrame(rows, schema=schema)
 
     def findings(self) -> list[CheckResult]:
-        """Results that need a person: error, fail, then warn."""
+        """Results that need a person: a tripped kill switch, then error, fail and warn."""
         bad = [r for r in self.results if r.status in (Status.error, Status.fail, Status.warn)]
-        return sorted(bad, key=lambda r: (-STATUS_RANK[r.status], r.sort_key))
+        # a tripped kill switch first: it decides what happens to the model today
+        return sorted(bad, key=lambda r: (r.check != "governance.kill_switch", -STATUS_RANK[r.status], r.sort_key))

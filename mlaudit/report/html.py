@@ -216,8 +216,7 @@ def _first_actions(result: AuditResult, limit: int = 5) -> list[CheckResult]:
     """What to look at first: the worst findings, one per check."""
     seen: set[str] = set()
     out = []
-    ordered = sorted(result.findings(), key=lambda r: r.check != "governance.kill_switch")  # a disabled model first
-    for r in ordered:
+    for r in result.findings():  # a tripped kill switch comes first
         if r.check not in seen:
             seen.add(r.check)
             out.append(r)
