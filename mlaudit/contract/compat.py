@@ -55,26 +55,29 @@ def problems_against(
                 problems.append(f"{loaded.where(('features', name, 'type'))}: feature '{name}' is declared "
                                 f"{feature.type.value} but is {dtypes.describe(ref[name])} in the {reference} "
                                 "snapshot; fix the type in the contract")
+    # with a feature of the wrong type, rules on it fail for that reason: the type problem is the one to report
+    typed = not problems
     for i, rule in enumerate(contract.rules):
-        problem = rule_problem(rule.expr, union)
+        problem = rule_problem(rule.expr, union, typed)
         if problem:
             problems.append(f"{loaded.where(('rules', i, 'expr'))}: rule '{rule.name}' {problem}")
     for i, condition in enumerate(contract.human_review.required_when if contract.human_review else []):
-        problem = rule_problem(condition.expr, union) if condition.expr else None
+        problem = rule_problem(condition.expr, union, typed) if condition.expr else None
         if problem:
             problems.append(f"{loaded.where(('human_review', 'required_when', i, 'expr'))}: review condition "
                             f"'{condition.name}' {problem}")
     for i, predicate in enumerate(contract.outcomes.slices.predicates):
-        problem = rule_problem(predicate.expr, union)
+        problem = rule_problem(predicate.expr, union, typed)
         if problem:
             problems.append(f"{loaded.where(('outcomes', 'slices', 'predicates', i, 'expr'))}: slice "
                             f"'{predicate.name}' {problem}")
     return problems
 
 
-def rule_problem(expr: str, schema: Schema) -> str | None:
+def rule_problem(expr: str, schema: Schema, typed: bool = True) -> str | None:
     """Why a rule's SQL cannot judge rows of `schema` (None when it can): it must name existing
-    columns and give one true/false per row, not an aggregate or a number."""
+    columns and give one true/false per row, not an aggregate or a number; with `typed`, it must also not mix
+    types that fail whatever the values (text compared with a number)."""
     try:
         out = pl.LazyFrame(schema=dict(schema)).select(pl.sql_expr(expr)).collect_schema()
     except pl.exceptions.PolarsError as exc:
@@ -85,11 +88,54 @@ def rule_problem(expr: str, schema: Schema) -> str | None:
     try:
         probe = pl.DataFrame({c: pl.Series(c, [None, None], dtype=t) for c, t in schema.items()})
         height = probe.select(pl.sql_expr(expr)).height
-    except Exception:  # evaluation on null probes may fail for reasons the data will not have
-        return None
+    except Exception as exc:  # evaluation on null probes may fail for reasons the data will not have
+        return _type_mismatch(exc) if typed else None
     if height != 2:
         return "is an aggregate (one value for the whole table); a rule must judge each row"
+    probe_row = _typed_probe(schema) if typed else None
+    if probe_row is not None:
+        try:  # one row of ordinary values: catches what only fails on values (comparing text with a number)
+            probe_row.select(pl.sql_expr(expr))
+        except Exception as exc:
+            return _type_mismatch(exc)
     return None
+
+
+def _type_mismatch(exc: Exception) -> str | None:
+    """The problem when a probe failed because of the rule's types (which fail whatever the values), else None
+    (a failure that depends on the probe's own values, such as casting its '0' to a date)."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, pl.exceptions.InvalidOperationError) or first.startswith("cannot compare"):
+        return f"cannot be evaluated on the data: {first}"
+    return None
+
+
+def _typed_probe(schema: Schema) -> pl.DataFrame | None:
+    """One row with an ordinary value of each column's type ('0' for text, so casts to numbers work), or None
+    when a type has no simple value."""
+    import datetime as dt
+
+    values: dict[str, pl.Series] = {}
+    for name, dtype in schema.items():
+        if dtype.is_numeric():
+            value: object = 0
+        elif dtype == pl.Boolean:
+            value = False
+        elif dtype in (pl.String, pl.Categorical):
+            value = "0"
+        elif dtype == pl.Date:
+            value = dt.date(2000, 1, 1)
+        elif isinstance(dtype, pl.Datetime):
+            value = dt.datetime(2000, 1, 1)
+        elif dtype == pl.Null:
+            value = None
+        else:
+            return None
+        try:
+            values[name] = pl.Series(name, [value], dtype=dtype)
+        except Exception:  # a type that refuses the value (a timezone, a decimal scale): no probe
+            return None
+    return pl.DataFrame(values)
 
 
 def missing_role_columns(loaded: LoadedContract, schema: Schema, snapshot: str) -> list[str]:
