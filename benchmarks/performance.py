@@ -20,18 +20,15 @@ Reading the Parquet files is included for both. Printed as a Markdown table for 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import DEFAULT_GENERATOR, PEERS, POLARS_READ, run
+from speed import PEERS, POLARS_READ, arguments, prepare, run
 
 NANNYML = """
 import sys, pandas as pd, nannyml as nml
@@ -58,24 +55,8 @@ outcomes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--numeric", type=int, default=40)
-    parser.add_argument("--categorical", type=int, default=10)
-    parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
-    parser.add_argument("--data", type=Path, help="folder holding reference.parquet and current.parquet")
-    parser.add_argument("--skip-peers", action="store_true")
-    args = parser.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="mlaudit-bench-"))
-    data = args.data or work
-    if args.data is None:
-        subprocess.run([sys.executable, str(args.generator), str(data), "--rows", str(args.rows),
-                        "--numeric", str(args.numeric), "--categorical", str(args.categorical)], check=True)
-    ref, cur = str(data / "reference.parquet"), str(data / "current.parquet")
-    mlaudit = shutil.which("mlaudit") or "mlaudit"
-    contract = work / "contract.yaml"
-    subprocess.run([mlaudit, "init", ref, "-o", str(contract), "--force"], check=True, capture_output=True)
+    args = arguments(__doc__.splitlines()[0])
+    work, ref, cur, mlaudit, contract = prepare(args)
     text = contract.read_text().replace("\n  label: label\n",
                                         "\n  label: label\n  score: prediction\n  segments: [cat_000, cat_001]\n")
     contract.write_text(text + CONTRACT_EXTRA)

@@ -72,16 +72,21 @@ def run(cmd: list[str], label: str) -> tuple[float, float, int]:
     return wall, usage.ru_maxrss / 1024, code
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    """The benchmark scripts' shared options: data size, generator, existing data, peers."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--numeric", type=int, default=40)
     parser.add_argument("--categorical", type=int, default=10)
     parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
     parser.add_argument("--data", type=Path, help="folder holding reference.parquet and current.parquet")
     parser.add_argument("--skip-peers", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def prepare(args: argparse.Namespace) -> tuple[Path, str, str, str, Path]:
+    """(work folder, reference, current, mlaudit executable, inferred contract): the data generated unless --data
+    names it, and a contract from `mlaudit init` on the reference."""
     work = Path(tempfile.mkdtemp(prefix="mlaudit-bench-"))
     data = args.data or work
     if args.data is None:
@@ -91,6 +96,12 @@ def main() -> None:
     mlaudit = shutil.which("mlaudit") or "mlaudit"
     contract = work / "contract.yaml"
     subprocess.run([mlaudit, "init", ref, "-o", str(contract), "--force"], check=True, capture_output=True)
+    return work, ref, cur, mlaudit, contract
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
+    work, ref, cur, mlaudit, contract = prepare(args)
 
     rows = []
     rows.append(("polars reads both snapshots", *run([sys.executable, "-c", POLARS_READ, ref, cur], "polars")))

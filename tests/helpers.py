@@ -36,10 +36,27 @@ def assert_finding(
         assert text in r.message, (text, r.message)
 
 
+def of(result: AuditResult, check: str) -> list[CheckResult]:
+    """Every result of one check."""
+    return [r for r in result.results if r.check == check]
+
+
 def one(result: AuditResult, check: str, column: str | None = None) -> CheckResult:
-    found = [r for r in result.results if r.check == check and r.column == column]
-    assert len(found) == 1, [(r.check, r.column, r.status) for r in result.results]
+    """The one result of `check` on `column` (None: the dataset-level result)."""
+    found = [r for r in of(result, check) if r.column == column]
+    assert len(found) == 1, [(r.check, r.column, r.status, r.message) for r in result.results]
     return found[0]
+
+
+def one_line_error(res: Any, *needles: str) -> None:
+    """A CLI run that could not audit: exit 2, one 'mlaudit: error:' line on stderr holding every needle."""
+    assert res.exit_code == 2, res.output
+    err = res.stderr
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("mlaudit: error:"), err
+    for needle in needles:
+        assert needle in err, err
 
 
 def share_of(flags: Sequence[bool]) -> float:

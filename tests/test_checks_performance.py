@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 import mlaudit
 from mlaudit.cli import app
 from mlaudit.results import AuditResult, CheckResult, Status
+from tests.helpers import of, one
 
 BAD = (Status.warn, Status.fail)
 REGIONS, REGION_P = ["east", "north", "south", "west"], [0.2, 0.3, 0.3, 0.2]
@@ -81,15 +82,6 @@ def audit(write_contract: Callable[..., Path], text: str, ref: Any, cur: Any, **
     kwargs.setdefault("only", ["performance"])
     return mlaudit.audit(write_contract(text), ref, cur, **kwargs)
 
-
-def of(res: AuditResult, check: str) -> list[CheckResult]:
-    return [r for r in res.results if r.check == check]
-
-
-def one(res: AuditResult, check: str, column: str | None = None) -> CheckResult:
-    found = [r for r in of(res, check) if r.column == column]
-    assert len(found) == 1, [(r.check, r.column, r.status, r.message) for r in res.results]
-    return found[0]
 
 
 def findings(res: AuditResult) -> list[tuple[str, str | None, str]]:

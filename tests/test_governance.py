@@ -23,7 +23,8 @@ from typer.testing import CliRunner, Result
 import mlaudit
 from mlaudit.cli import app
 from mlaudit.errors import UsageError
-from mlaudit.results import AuditResult, CheckResult, ExitCode, Status, Verdict
+from mlaudit.results import AuditResult, ExitCode, Status, Verdict
+from tests.helpers import of, one, one_line_error
 
 START = dt.datetime(2026, 10, 20)
 N = 2000
@@ -132,15 +133,6 @@ def audit(write_contract: Callable[..., Path], text: str, cur: pl.DataFrame = PR
     return mlaudit.audit(write_contract(text), ref, cur, **kwargs)
 
 
-def of(res: AuditResult, check: str) -> list[CheckResult]:
-    return [r for r in res.results if r.check == check]
-
-
-def one(res: AuditResult, check: str, column: str | None = None) -> CheckResult:
-    found = [r for r in of(res, check) if r.column == column]
-    assert len(found) == 1, [(r.check, r.column, r.status, r.message) for r in res.results]
-    return found[0]
-
 
 def cli(runner: CliRunner, contract: Path, ref: Path, cur: Path, *extra: str) -> Result:
     return runner.invoke(app, ["audit", "--contract", str(contract), "--reference", str(ref), "--current", str(cur),
@@ -151,15 +143,6 @@ def report(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
-
-def one_line_error(res: Result, *needles: str) -> None:
-    assert res.exit_code == 2, res.output
-    err = res.stderr
-    assert "Traceback" not in err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("mlaudit: error:"), err
-    for needle in needles:
-        assert needle in err, err
 
 
 # --------------------------------------------------------------------------- review.required
@@ -776,7 +759,9 @@ def test_lifecycle_reports_days_since_the_last_passing_audit(
 
     whole = dict(logged, options={**logged["options"], "only": [], "skip": [], "owner": None})
     auditlog.append(log, {k: v for k, v in whole.items() if k not in ("seq", "prev", "hash")})
-    when = dt.datetime.fromisoformat(auditlog.last_passing(log, complete=True)["time"].replace("Z", "+00:00"))
+    last = auditlog.last_passing(log, complete=True)
+    assert last is not None
+    when = dt.datetime.fromisoformat(last["time"].replace("Z", "+00:00"))
     second = lifecycle(contract, "--as-of", (when + dt.timedelta(days=2.5)).isoformat())
     assert second["status"] == "pass" and second["value"] == pytest.approx(2.5, abs=1e-6)
     assert "last passing audit of this contract 2.5 days ago" in second["message"]

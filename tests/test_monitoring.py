@@ -30,13 +30,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 import mlaudit
 from mlaudit import history
 from mlaudit.cli import app
 from mlaudit.errors import UsageError
-from mlaudit.results import AuditResult, CheckResult, Status
+from mlaudit.results import AuditResult, Status
+from tests.helpers import of, one, one_line_error
 
 Array = np.ndarray[Any, Any]
 UTC = dt.timezone.utc
@@ -153,15 +154,6 @@ def loaded(folder: Path, model: str | None = None) -> pl.DataFrame:
     return data
 
 
-def of(res: AuditResult, check: str) -> list[CheckResult]:
-    return [r for r in res.results if r.check == check]
-
-
-def one(res: AuditResult, check: str, column: str | None = None) -> CheckResult:
-    found = [r for r in of(res, check) if r.column == column]
-    assert len(found) == 1, [(r.check, r.column, r.status, r.message) for r in res.results]
-    return found[0]
-
 
 def warned(res: AuditResult, check: str) -> set[str | None]:
     """Columns of `check`'s warnings (the monitoring checks name 'check column' there)."""
@@ -190,15 +182,6 @@ def auc(score: Array, y: Array) -> float:
     negatives = y.size - positives
     return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
-
-def one_line_error(res: Result, *needles: str) -> None:
-    assert res.exit_code == 2, res.output
-    err = res.stderr
-    assert "Traceback" not in err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("mlaudit: error:"), err
-    for needle in needles:
-        assert needle in err, err
 
 
 # --------------------------------------------------------------------------- scenarios (run once per module)
