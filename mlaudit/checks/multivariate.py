@@ -52,13 +52,22 @@ def _features(ctx: Context) -> list[tuple[str, str]]:
     return out
 
 
-def _matrix(values: Mapping[str, Any], features: list[tuple[str, str]], freqs: dict[str, dict[str, float]],
+def matrix(values: Mapping[str, Any], features: list[tuple[str, str]], freqs: dict[str, dict[str, float]],
             prefix: str) -> NDArray[np.float64]:
     cols = []
     for name, kind in features:
         raw = values[f"{prefix}{name}"]
         cols.append(rows.numeric_array(raw) if kind == "numeric" else rows.frequency_encode(raw, freqs[name]))
     return np.asarray(np.column_stack(cols), dtype=np.float64) if cols else np.empty((0, 0))
+
+
+def impute_reference_means(x_ref: NDArray[np.float64], x_cur: NDArray[np.float64]
+                           ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Both matrices with missing and infinite values replaced by the reference's column means."""
+    finite = np.where(np.isfinite(x_ref), x_ref, np.nan)
+    counts = np.sum(~np.isnan(finite), axis=0)
+    means = np.where(counts > 0, np.nansum(np.nan_to_num(finite), axis=0) / np.maximum(counts, 1), 0.0)
+    return _impute(x_ref, means), _impute(x_cur, means)
 
 
 def _impute(x: NDArray[np.float64], means: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -99,17 +108,14 @@ def plan_multivariate(ctx: Context) -> list[Planned]:
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
         freqs = {n: rows.frequencies(v[f"reference:{n}"]) for n, k in features if k == "categorical"}
-        x_ref = _matrix(v, features, freqs, "reference:")
-        x_cur = _matrix(v, features, freqs, "")
+        x_ref = matrix(v, features, freqs, "reference:")
+        x_cur = matrix(v, features, freqs, "")
         n_ref, n_cur = x_ref.shape[0], x_cur.shape[0]
         if n_ref < 2 * REFERENCE_CHUNKS * MIN_ROWS_PER_CHUNK or n_cur < MIN_ROWS_PER_CHUNK:
             return result(MULTIVARIATE, ctx, Status.skipped, f"too few rows for multivariate drift (reference "
                           f"{n_ref:,}, current {n_cur:,}; needs {2 * REFERENCE_CHUNKS * MIN_ROWS_PER_CHUNK:,} and "
                           f"{MIN_ROWS_PER_CHUNK})", levels=levels)
-        finite = np.where(np.isfinite(x_ref), x_ref, np.nan)
-        counts = np.sum(~np.isnan(finite), axis=0)
-        means = np.where(counts > 0, np.nansum(np.nan_to_num(finite), axis=0) / np.maximum(counts, 1), 0.0)
-        x_ref, x_cur = _impute(x_ref, means), _impute(x_cur, means)
+        x_ref, x_cur = impute_reference_means(x_ref, x_cur)
         # a feature constant in the reference has no covariance to learn; standardised by a zero spread
         # any current change would explode the error, so it is left to drift.feature
         varying = np.ptp(x_ref, axis=0) > 0 if n_ref else np.zeros(0, dtype=bool)

@@ -21,7 +21,6 @@ from numpy.typing import NDArray
 from mlaudit.checks import target
 from mlaudit.checks.base import Context
 from mlaudit.checks.chunks import chunking
-from mlaudit.checks.concept import feature_bins
 from mlaudit.checks.drift import _kind
 from mlaudit.checks.rows import column as feature_column
 from mlaudit.contract.compat import rule_problem
@@ -382,10 +381,6 @@ def class_code(s: Setup, value: Any, positive_class: Any) -> Any:
         return target.norm(value) in (wanted, "positive")
     return s.classes.index(target.norm(value))
 
-
-def bins(kind: str, reference: Any, current: Any, k: int) -> tuple[Ints, Ints, list[str]]:
-    """Reference-derived bins of a feature on both sides (see concept.feature_bins)."""
-    return feature_bins(kind, reference, current, k)
 
 
 def calibration_rows(d: Side | None, rows: Any = None) -> tuple[Any, Any]:

@@ -137,14 +137,11 @@ def _outliers(v: Mapping[str, Any], features: list[tuple[str, str]], rows: int) 
     from mlaudit.stats import pca
 
     freqs = {n: row_tools.frequencies(v[f"reference:sample:{n}"]) for n, k in features if k == "categorical"}
-    x_ref = multivariate._matrix(v, features, freqs, "reference:sample:")
-    x_cur = multivariate._matrix({f"x:{n}": v[f"x:{n}"] for n, _ in features}, features, freqs, "x:")
+    x_ref = multivariate.matrix(v, features, freqs, "reference:sample:")
+    x_cur = multivariate.matrix({f"x:{n}": v[f"x:{n}"] for n, _ in features}, features, freqs, "x:")
     if x_ref.shape[0] < 2 * multivariate.REFERENCE_CHUNKS * multivariate.MIN_ROWS_PER_CHUNK or x_cur.shape[0] != rows:
         return np.zeros(rows, dtype=bool)
-    finite = np.where(np.isfinite(x_ref), x_ref, np.nan)
-    counts = np.sum(~np.isnan(finite), axis=0)
-    means = np.where(counts > 0, np.nansum(np.nan_to_num(finite), axis=0) / np.maximum(counts, 1), 0.0)
-    x_ref, x_cur = multivariate._impute(x_ref, means), multivariate._impute(x_cur, means)
+    x_ref, x_cur = multivariate.impute_reference_means(x_ref, x_cur)
     varying = np.ptp(x_ref, axis=0) > 0
     if int(varying.sum()) < 2:
         return np.zeros(rows, dtype=bool)

@@ -23,6 +23,7 @@ import polars as pl
 
 from mlaudit.checks import outcome_data
 from mlaudit.checks.base import CheckSpec, Context, Levels, result
+from mlaudit.checks.concept import feature_bins
 from mlaudit.checks.outcome_data import Setup, Side
 from mlaudit.checks.perfbase import COST, RATE_TOLERANCE, fmt, headline, limit, no_reference, tolerance
 from mlaudit.contract.model import Severity, Task
@@ -207,8 +208,8 @@ def search(ctx: Context, s: Setup, ref: Side | None, cur: Side) -> list[CheckRes
             continue
         kind = "numeric" if isinstance(cur.features[name], np.ndarray) and cur.features[name].dtype.kind == "f" \
             else _kind_of(ctx, name)
-        ref_bins, cur_bins, labels = outcome_data.bins(kind, ref.features[name], cur.features[name],
-                                                       ctx.contract.drift.bins)
+        ref_bins, cur_bins, labels = feature_bins(kind, ref.features[name], cur.features[name],
+                                                  ctx.contract.drift.bins)
         now_stats = _bin_means(cur_bins[keep_now], loss_now[keep_now], len(labels))
         ref_stats = _bin_means(ref_bins[keep_ref], loss_ref[keep_ref], len(labels))
         for b, label in enumerate(labels):
