@@ -9,6 +9,7 @@ All problems are gathered and raised together in one :class:`ContractError`.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import re
@@ -66,6 +67,39 @@ MAX_NODES = 200_000
 MAX_DEPTH = 32
 
 
+@dataclass(frozen=True)
+class OddKey:
+    """A mapping key that YAML read as a boolean, number, null or date rather than as text."""
+
+    path: KeyPath
+    spelling: str
+    kind: str
+    line: int
+    col: int
+
+    def problem(self, file: str) -> str:
+        where = f"{file}:{self.line}:{self.col} ({format_path(self.path)})"
+        if not self.spelling.strip():
+            return f"{where}: a key is empty (YAML reads it as null); write a name before the colon"
+        quoted = '"' + self.spelling.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"{where}: key '{self.spelling}' was read by YAML as {self.kind}, not a name; quote it ({quoted}:)"
+
+
+def _kind_of(value: object) -> str:
+    """What YAML made of a plain scalar, in words."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "null"
+    if isinstance(value, dt.datetime):
+        return "a date and time"
+    if isinstance(value, dt.date):
+        return "a date"
+    return f"a {type(value).__name__}"
+
+
 class _Composer:
     """Turns a YAML node tree into Python values, recording marks and duplicate keys.
 
@@ -77,6 +111,8 @@ class _Composer:
         self.file = file
         self.marks: dict[KeyPath, tuple[int, int]] = {}
         self.problems: list[str] = []
+        #: Keys YAML read as something other than text (yes, 1, 2026-01-01, ~), kept under their spelling.
+        self.odd_keys: list[OddKey] = []
         self._scalars = yaml.SafeLoader("")
         self._nodes = 0
         self._open: set[int] = set()
@@ -131,15 +167,20 @@ class _Composer:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ContractError([f"{self._at(key_node, path)}: a key must be a plain name, not a list or mapping"])
             key = self._scalar(key_node, path)
-            if not isinstance(key, str | int) or isinstance(key, bool):
-                key = str(key)
-            key_path = (*path, key)
             line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            odd = None
+            if not isinstance(key, str):
+                # keep the name as written: `yes:` is the column 'yes' to the reader, not True
+                odd = OddKey((*path, str(key_node.value)), str(key_node.value), _kind_of(key), line, col)
+                key = odd.spelling
+            key_path = (*path, key)
             if key in out:
                 first = self.marks.get(key_path, (0, 0))
                 self.problems.append(f"{self.file}:{line}:{col} ({format_path(key_path)}): duplicate key "
                                      f"'{key}' (first defined at line {first[0]}); remove one of them")
                 continue
+            if odd is not None:
+                self.odd_keys.append(odd)
             self.marks[key_path] = (line, col)
             out[key] = self.value(value_node, key_path)
             self.marks[key_path] = (line, col)  # the key is the better place to point at for its value
@@ -154,8 +195,8 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _model_at(root: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
-    """The pydantic model class that validates the mapping at `loc`, if any."""
+def _annotation_at(root: type[BaseModel], loc: KeyPath) -> Any:
+    """The annotation that validates the value at `loc` (None where the path leaves the model)."""
     current: Any = root
     for part in loc:
         candidates = _unwrap(current)
@@ -175,10 +216,34 @@ def _model_at(root: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
         if nxt is None:
             return None
         current = nxt
-    for cand in _unwrap(current):
+    return current
+
+
+def _model_at(root: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
+    """The pydantic model class that validates the mapping at `loc`, if any."""
+    for cand in _unwrap(_annotation_at(root, loc)):
         if isinstance(cand, type) and issubclass(cand, BaseModel):
             return cand
     return None
+
+
+def _odd_key_problems(odd_keys: list[OddKey], file: str) -> tuple[list[str], set[KeyPath]]:
+    """Problems for keys YAML did not read as text, and the paths they were reported at.
+
+    Reported where the key must be a name (features, thresholds, a feature's checks) or where its spelling is a
+    section key; elsewhere the key stays under its spelling and the usual message says what is wrong with it
+    ("unknown key 'on'", or a mapping where a value belongs), which quoting would not fix.
+    """
+    problems: list[str] = []
+    reported: set[KeyPath] = set()
+    for odd in odd_keys:
+        parent = odd.path[:-1]
+        names = any(typing.get_origin(c) is dict for c in _unwrap(_annotation_at(Contract, parent)))
+        model = _model_at(Contract, parent)
+        if names or (model is not None and odd.spelling in model.model_fields):
+            problems.append(odd.problem(file))
+            reported.add(odd.path)
+    return problems, reported
 
 
 def _data_path(data: Any, loc: tuple[Any, ...], keep_last: bool) -> KeyPath:
@@ -240,7 +305,8 @@ _KEYS_BY_TYPE = {
 }
 
 
-def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], str]) -> list[str]:
+def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], str],
+                       odd: frozenset[KeyPath] = frozenset()) -> list[str]:
     """Checks pydantic cannot express, run on the raw values so they are reported even when
     other parts of the file are invalid: SQL that parses, regexes polars accepts, check ids that exist."""
     from mlaudit.checks.registry import REGISTRY
@@ -300,6 +366,8 @@ def _semantic_problems(data: dict[str, Any], where: typing.Callable[[KeyPath], s
     for path, overrides in scopes:
         for check_id, override in overrides.items():
             if str(check_id) not in REGISTRY.ids():
+                if (*path, check_id) in odd:  # already said: the key was read as a number or a boolean
+                    continue
                 hint = difflib.get_close_matches(str(check_id), REGISTRY.ids(), n=1, cutoff=0.6)
                 tail = f"did you mean '{hint[0]}'?" if hint else "run `mlaudit checks` for the list"
                 problems.append(f"{where((*path, check_id))}: unknown check '{check_id}'; {tail}")
@@ -407,6 +475,19 @@ def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def _tab_problem(exc: yaml.MarkedYAMLError) -> str | None:
+    """What to say when a tab broke the YAML (PyYAML says "found character '\\t' that cannot start any token")."""
+    mark = exc.problem_mark
+    if mark is None or "'\\t'" not in str(exc.problem):
+        return None
+    buffer, pointer = getattr(mark, "buffer", None), getattr(mark, "pointer", None)
+    if isinstance(buffer, str) and isinstance(pointer, int):
+        line_start = buffer.rfind("\n", 0, pointer) + 1
+        if buffer[line_start:pointer].strip(" \t\ufeff"):  # text before it on its line: a tab between tokens
+            return "a tab character; YAML takes spaces, not tabs, between keys and values: replace the tab with spaces"
+    return "a tab character; YAML indents with spaces only: replace the tab with spaces"
+
+
 def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
     """Parse and validate contract text; raise ContractError with every problem found."""
     try:
@@ -414,6 +495,9 @@ def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        tab = _tab_problem(exc)
+        if tab is not None:
+            raise ContractError([f"{file}:{line}:{col}: not valid YAML: {tab}"]) from None
         raise ContractError([f"{file}:{line}:{col}: not valid YAML: {exc.problem or exc}"]) from None
     except yaml.YAMLError as exc:
         raise ContractError([f"{file}:1:1: not valid YAML: {exc}"]) from None
@@ -424,6 +508,8 @@ def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
     if data is None:
         raise ContractError([f"{file}:1:1: the contract is empty; start from `mlaudit init`"])
     problems = list(composer.problems)
+    odd_problems, odd_paths = _odd_key_problems(composer.odd_keys, file)
+    problems += odd_problems
     if not isinstance(data, dict):
         raise ContractError([*problems, f"{file}:1:1: the contract must be a mapping of sections"])
     if "version" in data and data["version"] != 1:
@@ -434,9 +520,11 @@ def parse_contract(text: str, file: str = "<contract>") -> LoadedContract:
         contract = Contract.model_validate(data)
     except ValidationError as exc:
         problems += _pydantic_problems(exc, file, composer.marks, data)
-    problems += _semantic_problems(data, lambda p: _where(file, composer.marks, p))
+    problems += _semantic_problems(data, lambda p: _where(file, composer.marks, p), frozenset(odd_paths))
     if contract is not None:
         problems += _model_problems(contract, lambda p: _where(file, composer.marks, p))
+    if not problems:  # an odd key nothing else objected to: never load it under a meaning nobody wrote
+        problems += [odd.problem(file) for odd in composer.odd_keys if odd.path not in odd_paths]
     if problems or contract is None:
         raise ContractError(_by_position(problems))
     digest = hashlib.sha256(text.encode()).hexdigest()

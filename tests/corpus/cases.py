@@ -598,9 +598,9 @@ CASES: list[Case] = [
     Case("yaml-syntax-error", "an unclosed flow mapping",
          HEAD + "features:\n  x: {type: float\n", clean(), 2, ("contract.yaml:",)),
     Case("yaml-tab-indent", "a tab used to indent a key",
-         HEAD + "features:\n\tx: {type: float}\n", clean(), 2, ("contract.yaml:4:1", "tab"),
-         xfail="the line is PyYAML's \"found character '\\t' that cannot start any token\": located, but it never "
-               "says 'tab' nor what to do (indent with spaces)"),
+         HEAD + "features:\n\tx: {type: float}\n", clean(), 2,
+         ("contract.yaml:4:1: not valid YAML: a tab character; YAML indents with spaces only: replace the tab with "
+          "spaces",)),
     Case("duplicate-keys", "feature x declared twice",
          HEAD + "features:\n  x: {type: float}\n  x: {type: int}\n", clean(), 2,
          ("contract.yaml:5:3", "duplicate key 'x'", "line 4")),
@@ -626,15 +626,12 @@ CASES: list[Case] = [
     Case("integer-feature-name", "a feature named 1, unquoted in YAML, for a column named '1'",
          contract("features:\n  x: {type: float}\n  1: {type: float}\n"),
          {"ref.parquet": ref(**{"1": np.linspace(0, 1, N)}), "cur.parquet": cur(**{"1": np.linspace(0, 1, N)})}, 2,
-         ("features", "quote"),
-         xfail="'contract.yaml:6:3 (features[1]): Input should be a valid string (got 1)': the path reads like a "
-               "list index and nothing says to quote the name"),
+         ("contract.yaml:6:3 (features.1): key '1' was read by YAML as a number, not a name; quote it (\"1\":)",)),
     Case("boolean-feature-name", "a feature named yes, unquoted in YAML (a boolean), for a column named 'yes'",
          contract("features:\n  x: {type: float}\n  yes: {type: bool}\n"),
          {"ref.parquet": ref(yes=[True, False] * (N // 2)), "cur.parquet": cur(yes=[True, False] * (N // 2))}, 2,
-         ("'yes'", "quote"),
-         xfail="'(features.True): column 'True' is not in the reference or current snapshot': the message names a "
-               "column the user never wrote (YAML read yes as a boolean) and does not say to quote it"),
+         ("contract.yaml:6:3 (features.yes): key 'yes' was read by YAML as a boolean (true), not a name; quote it "
+          "(\"yes\":)",)),
     # ----------------------------------------------------------------------------------------------- contract: values
     Case("unknown-key-did-you-mean", "max_nul_share instead of max_null_share",
          contract("features:\n  x: {type: float, max_nul_share: 0.1}\n"), clean(), 2,
