@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,25 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
         src_index, src_name = source.split("\x1f", 1)
         values[int(index)][side + name] = values[int(src_index)][side + src_name]
     return values
+
+
+def _collect_found(cur: pl.LazyFrame, planned: Sequence[Planned], values: list[dict[str, Any]], streaming: bool,
+                   runner: Engine) -> None:
+    """Evaluate the wanted found_requests in one select of the current snapshot (which
+    reads only the columns they use); the others get an empty list."""
+    exprs = []
+    for i, (p, v) in enumerate(zip(planned, values, strict=True)):
+        for key, (wanted, expr) in p.found_requests.items():
+            if wanted(v):
+                exprs.append(expr.alias(f"{i}\x1f{key}"))
+            else:
+                v[key] = []
+    if not exprs:
+        return
+    frame = runner.collect([cur.select(exprs)], streaming)[0]
+    for key in frame.columns:
+        index, name = key.split("\x1f", 1)
+        values[int(index)][name] = engines.value(frame.get_column(key))
 
 
 def _pairing(loaded: LoadedContract, cur: snapshots.Snapshot, off: snapshots.Snapshot
@@ -254,17 +274,28 @@ def audit(
         planned += planner(ctx)
 
     say("computing statistics")
+    engines.preload()
     t = clock.timer()
     rows = max((n for n in (ref.rows, cur.rows) if n is not None), default=None)
     if streaming is None:
         streaming = rows is not None and rows > STREAMING_ROWS
     runner, owned = engines.make(engine, scheduler)
+    early: dict[int, Future[CheckResult | list[CheckResult]]] = {}
     try:
         values = _collect(ref.frame, cur.frame, planned, streaming, paired, runner)
-        flat = [part for p in planned for part in p.parts]
-        reduced = iter(runner.reduce_parts(ref.frame, cur.frame, flat, rows, streaming))
-        for v, p in zip(values, planned, strict=True):
-            v["parts"] = [next(reduced) for _ in p.parts]
+        _collect_found(cur.frame, planned, values, streaming, runner)
+        # checks without large per-column parts are judged in the background while those parts are read
+        # and reduced: judging is mostly numpy (PCA, binning) and the reading mostly polars, both outside
+        # the interpreter lock
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlaudit-judge") as judging:
+            for i, (p, v) in enumerate(zip(planned, values, strict=True)):
+                if p.ready is None and p.finish is not None and not p.parts:
+                    v["parts"] = []
+                    early[i] = judging.submit(p.finish, v)
+            flat = [part for p in planned for part in p.parts]
+            reduced = iter(runner.reduce_parts(ref.frame, cur.frame, flat, rows, streaming))
+            for v, p in zip(values, planned, strict=True):
+                v["parts"] = [next(reduced) for _ in p.parts]
     finally:
         if owned:
             runner.close()
@@ -274,11 +305,11 @@ def audit(
     t = clock.timer()
     wanted = {entry.spec.id for entry in selected}
     results: list[CheckResult] = []
-    for p, v in zip(planned, values, strict=True):
+    for i, (p, v) in enumerate(zip(planned, values, strict=True)):
         if p.ready is not None:
             results.append(p.ready)
         elif p.finish is not None:
-            produced = p.finish(v)
+            produced = early[i].result() if i in early else p.finish(v)
             results += produced if isinstance(produced, list) else [produced]
     results = [r for r in results if r.check in wanted]
     if killswitch.KILL_SWITCH.id in wanted:  # judged on every other result, so last

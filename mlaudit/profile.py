@@ -89,7 +89,7 @@ def build(loaded: LoadedContract, reference: str | snapshots.Snapshot, output: P
         entry: dict[str, Any] = {"kind": t.kind, "n": int(v["n"]), "missing": int(v["missing"]),
                                  "sentinel": _json_scalar(t.sentinel)}
         if t.kind == "numeric":
-            ordered = v["values"].drop_nulls().to_numpy().astype(np.float64)
+            ordered = np.sort(v["values"].drop_nulls().to_numpy().astype(np.float64))
             edges = binning.quantile_edges(ordered, bins)
             finite = ordered[np.isfinite(ordered)]
             entry.update(

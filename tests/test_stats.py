@@ -720,3 +720,29 @@ def test_blockwise_merge_gives_scipy_ks_and_wasserstein(monkeypatch: pytest.Monk
     ks, w1 = twosample.ks_and_wasserstein(a, b)
     assert ks.statistic == pytest.approx(sps.ks_2samp(a, b).statistic, rel=1e-12, abs=1e-15)
     assert w1 == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sorted_quantiles_equal_numpy_bit_for_bit(seed: int) -> None:
+    """Quantiles read off a sorted array are np.quantile's, to the last bit, with ties and odd sizes."""
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 3, 10, 999, 4096):
+        values = [rng.normal(size=n), rng.integers(0, 4, n).astype(float), rng.lognormal(0, 4, n)][seed % 3]
+        qs = np.r_[0.0, np.arange(1, 37) / 37, 1.0]
+        assert binning.sorted_quantiles(np.sort(values), qs).tolist() == np.quantile(values, qs).tolist()
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_merge_in_cache_sized_blocks_gives_scipy_ks_and_wasserstein(ties: bool) -> None:
+    """At the default block size, samples longer than a block (with or without ties across sides) give
+    scipy's statistics: the block merge keeps every position and takes the sup only after runs of ties."""
+    rng = np.random.default_rng(11)
+    size = 2 * twosample.BLOCK + 1234
+    a, b = rng.normal(size=size), rng.normal(0.05, 1.1, size=size - 777)
+    if ties:
+        a, b = np.round(a, 2), np.round(b, 2)
+    a, b = np.sort(a), np.sort(b)
+    assert len(twosample._blocks(a, b)) > 1
+    ks, w1 = twosample.ks_and_wasserstein(a, b)
+    assert ks.statistic == pytest.approx(sps.ks_2samp(a, b).statistic, rel=1e-12, abs=1e-15)
+    assert w1 == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-9)

@@ -94,6 +94,10 @@ class Planned:
     ready: CheckResult | None = None
     parts: list[Part] = field(default_factory=list)
     """Large requests, evaluated in batches; their reduced summaries reach `finish` as values['parts']."""
+    found_requests: dict[str, tuple[Callable[[Mapping[str, Any]], bool], pl.Expr]] = field(default_factory=dict)
+    """key -> (wanted, expression): evaluated on the current snapshot after `requests`, only where
+    `wanted(values of requests)` holds, else an empty list. For examples of violating rows, shown only when
+    a check does not pass: most pass, and gathering examples costs as much as counting the violations."""
     pair_requests: dict[str, pl.Expr] = field(default_factory=dict)
     """Evaluated on the pairing of serving and offline rows (Context.pair); values under 'pair:<key>'."""
     row_step: tuple[int, int] | None = None

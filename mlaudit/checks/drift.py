@@ -128,7 +128,8 @@ def _method(ctx: Context, spec: CheckSpec, feature: str | None, kind: str, defau
 
 def _requests(target: _Target, schema: Mapping[str, pl.DataType], chunks: Chunking | None,
               prefix: str) -> dict[str, pl.Expr]:
-    """Expressions giving the target's missing count, and its sorted values or category counts."""
+    """Expressions giving the target's missing count, and its values (unsorted: numpy sorts them in the
+    reducing thread, about 4x faster than polars' sort) or category counts."""
     name = target.column
     missing = missing_expr(name, schema[name], target.sentinel)
     if schema[name].is_float():
@@ -136,7 +137,7 @@ def _requests(target: _Target, schema: Mapping[str, pl.DataType], chunks: Chunki
     valid = ~missing
     out: dict[str, pl.Expr] = {f"{prefix}n": pl.len(), f"{prefix}missing": missing.sum()}
     if target.kind == "numeric":
-        out[f"{prefix}values"] = pl.col(name).filter(valid).cast(pl.Float64).sort().implode()
+        out[f"{prefix}values"] = pl.col(name).filter(valid).cast(pl.Float64).implode()
     else:
         out[f"{prefix}counts"] = pl.col(name).filter(valid).cast(pl.String).value_counts(name=N).implode()
     if chunks is not None:
@@ -210,7 +211,18 @@ def _null_pair(values: Mapping[str, Any], prefix: str) -> tuple[int, int]:
     return int(values.get(f"{prefix}missing") or 0), int(values.get(f"{prefix}n") or 0)
 
 
+def sort_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` with the raw numeric values of each side as sorted float64 arrays (a profile's sketch is
+    already sorted; sorting it again costs little)."""
+    out = dict(values)
+    for key in ("values", "reference:values"):
+        if out.get(key) is not None:
+            out[key] = np.sort(np.asarray(out[key], dtype=np.float64))
+    return out
+
+
 def _evaluate(target: _Target, values: Mapping[str, Any], bins: int, min_rows: int) -> _Outcome:
+    """Compare one target; `values` must hold sorted numeric values (sort_values)."""
     ref = {k.removeprefix("reference:"): v for k, v in values.items() if k.startswith("reference:")}
     cur = {k: v for k, v in values.items() if not k.startswith("reference:")}
     null_ref, null_cur = _null_pair(ref, ""), _null_pair(cur, "")
@@ -449,7 +461,7 @@ def plan_features(ctx: Context) -> list[Planned]:
 
     def reducer(t: _Target, injected: Any) -> Any:
         def reduce(v: Mapping[str, Any]) -> _Outcome:
-            v = {**v, **(injected or {})}
+            v = sort_values({**v, **(injected or {})})
             o = _evaluate(t, v, settings.bins, settings.min_rows)
             if chunks is not None:
                 _chunk_points(o, v, chunks, settings.bins, settings.min_rows)
@@ -585,7 +597,7 @@ def _single(ctx: Context, spec: CheckSpec, column: str | None, role: str) -> lis
         return [skipped(spec, ctx, injected, target.column)]
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
-        o = _evaluate(target, {**v, **(injected or {})}, settings.bins, settings.min_rows)
+        o = _evaluate(target, sort_values({**v, **(injected or {})}), settings.bins, settings.min_rows)
         p = o.comparison.p_value if o.comparison is not None else float("nan")
         return _feature_result(ctx, spec, o, p, settings.alpha, None, corrected=False)
 

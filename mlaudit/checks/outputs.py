@@ -122,8 +122,12 @@ def plan_confidence_gate(ctx: Context) -> list[Planned]:
     invalid = pl.any_horizontal([pl.col(s).is_null() | pl.col(s).cast(pl.Float64).is_nan() | (pl.col(s) < 0)
                                  | (pl.col(s) > 1) for s in scores])
     weak = automatic & (invalid | (confidence < gate.below)).fill_null(True)
-    requests = {"auto": automatic.sum(), "weak": weak.fill_null(False).sum(), "ex": ctx.examples(weak),
+    requests = {"auto": automatic.sum(), "weak": weak.fill_null(False).sum(),
                 "invalid": (automatic & invalid).fill_null(False).sum()}
+
+    def graded(v: Mapping[str, Any]) -> Status:
+        auto = int(v["auto"])
+        return levels.grade(int(v["weak"]) / auto) if auto else Status.skipped
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
         auto, n, bad = int(v["auto"]), int(v["weak"]), int(v["invalid"])
@@ -131,7 +135,7 @@ def plan_confidence_gate(ctx: Context) -> list[Planned]:
             return result(CONFIDENCE_GATE, ctx, Status.skipped, f"no automatic decisions ({basis})",
                           levels=levels)
         value = n / auto
-        status = levels.grade(value)
+        status = graded(v)
         unscored = f", {bad:,} of them on a missing or invalid score" if bad else ""
         msg = (f"{n:,} of {auto:,} {basis} ({pct(value)}) were taken with confidence below "
                f"{gate.below:g}{unscored}; {limit_text(levels)}")
@@ -139,7 +143,8 @@ def plan_confidence_gate(ctx: Context) -> list[Planned]:
                       value=value, levels=levels, count=n, total=auto,
                       examples=v["ex"] if status is not Status.passed else (), below=gate.below, invalid_scores=bad)
 
-    return [Planned(column=None, requests=requests, finish=finish)]
+    return [Planned(column=None, requests=requests, finish=finish,
+                    found_requests={"ex": (lambda v: graded(v) in (Status.warn, Status.fail), ctx.examples(weak))})]
 
 
 PLANNERS = {

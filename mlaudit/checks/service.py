@@ -217,7 +217,7 @@ def _plan_share(ctx: Context, spec: CheckSpec, key: str, limit_key: str, meaning
         return [skipped(spec, ctx, f"{key} column '{name}' is {dtype}, not true/false or a number", column=name)]
     levels = Levels(warn=None, fail=float(getattr(svc, limit_key)), severity=spec_levels.severity)
     requests = {"rows": pl.len(), "hits": flag.sum(), "unknown": flag.is_null().sum(),
-                "nulls": pl.col(name).is_null().sum(), "examples": ctx.examples(flag)}
+                "nulls": pl.col(name).is_null().sum()}
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
         rows, hits = int(v["rows"]), int(v["hits"] or 0)
@@ -235,7 +235,8 @@ def _plan_share(ctx: Context, spec: CheckSpec, key: str, limit_key: str, meaning
         return result(spec, ctx, levels.grade(value), msg, column=name, value=value, levels=levels, count=hits,
                       total=rows, examples=v["examples"], missing=nulls, unreadable=unreadable)
 
-    return [Planned(column=name, requests=requests, finish=finish)]
+    return [Planned(column=name, requests=requests, finish=finish,
+                    found_requests={"examples": (lambda v: int(v["hits"] or 0) > 0, ctx.examples(flag))})]
 
 
 def plan_errors(ctx: Context) -> list[Planned]:

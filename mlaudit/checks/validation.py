@@ -189,22 +189,29 @@ def _share_check(
 ) -> Planned:
     """Generic 'share of rows where `violated` holds' check with examples (ids of violating rows by default)."""
     ex = ctx.examples(violated) if examples is None else examples
-    requests = {**_rows(), "n": violated.fill_null(False).sum(), "ex": ex}
+    requests = {**_rows(), "n": violated.fill_null(False).sum()}
     requests.update(extra or {})
+
+    def graded(v: Mapping[str, Any]) -> Status:
+        total = int(v[_ROWS])
+        return levels.grade(share(int(v["n"]), total)) if total else Status.skipped
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
         total, count = int(v[_ROWS]), int(v["n"])
         if total == 0:
             return result(spec, ctx, Status.skipped, "current snapshot is empty", column=name)
         value = share(count, total)
-        status = levels.grade(value)
+        status = graded(v)
         tail = describe_extra(v) if describe_extra else ""
         subject = f"'{name}': " if name else ""
         msg = f"{subject}{count:,} of {total:,} rows ({pct(value)}) {what}{tail}; {limit_text(levels)}"
         return result(spec, ctx, status, msg, column=name, value=value, levels=levels, count=count,
                       total=total, examples=v["ex"] if status is not Status.passed else (), owner_area=owner_area)
 
-    return Planned(column=name, requests=requests, finish=finish)
+    def shown(v: Mapping[str, Any]) -> bool:  # examples are listed only on a warning or a failure
+        return graded(v) in (Status.warn, Status.fail)
+
+    return Planned(column=name, requests=requests, finish=finish, found_requests={"ex": (shown, ex)})
 
 
 def plan_null_share(ctx: Context) -> list[Planned]:

@@ -15,13 +15,35 @@ import numpy as np
 from numpy.typing import NDArray
 
 
+def sorted_quantiles(sorted_values: NDArray[np.float64], qs: NDArray[np.float64]) -> NDArray[np.float64]:
+    """np.quantile(values, qs) (the default linear method), bit for bit, from already sorted finite values:
+    the order statistics are read off the array instead of partitioning a copy of it."""
+    n = sorted_values.size
+    q = np.asarray(qs, dtype=np.float64)
+    virtual = (n - 1) * q  # numpy's virtual index for the linear method, same rounding
+    previous = np.floor(virtual)
+    following = previous + 1
+    previous[virtual >= n - 1] = n - 1
+    following[virtual >= n - 1] = n - 1
+    previous[virtual < 0] = 0
+    following[virtual < 0] = 0
+    gamma = virtual - previous
+    lo, hi = sorted_values[previous.astype(np.intp)], sorted_values[following.astype(np.intp)]
+    diff = hi - lo
+    out = lo + diff * gamma
+    upper = gamma >= 0.5  # numpy's lerp interpolates from the upper neighbour past the midpoint
+    out[upper] = (hi - diff * (1 - gamma))[upper]
+    return np.asarray(out, dtype=np.float64)
+
+
 def quantile_edges(ref_sorted: NDArray[np.float64], bins: int) -> NDArray[np.float64]:
     """Interior bin edges from the sorted, finite-or-infinite reference values."""
-    finite = ref_sorted[np.isfinite(ref_sorted)]
+    lo = int(np.searchsorted(ref_sorted, -np.inf, side="right"))
+    hi = int(np.searchsorted(ref_sorted, np.inf, side="left"))
+    finite = ref_sorted[lo:hi]  # infinities sit at the two ends of a sorted array: a slice, not a copy
     if finite.size == 0 or bins < 2:
         return np.empty(0)
-    qs = np.quantile(finite, np.arange(1, bins) / bins, method="linear")
-    return np.unique(qs)
+    return np.unique(sorted_quantiles(finite, np.arange(1, bins) / bins))
 
 
 def bin_counts(values: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.int64]:

@@ -48,8 +48,7 @@ def _sorted_quantile(sorted_values: NDArray[np.float64], q: float) -> float:
 def _summary(finite_sorted: NDArray[np.float64]) -> dict[str, float]:
     if finite_sorted.size == 0:
         return {}
-    out = {"mean": float(finite_sorted.mean()),
-           "std": float(finite_sorted.std(ddof=1)) if finite_sorted.size > 1 else 0.0}
+    out = {"mean": float(finite_sorted.mean()), "std": _std(finite_sorted)}
     for q in QUANTILES:
         out[f"p{int(q * 100)}"] = _sorted_quantile(finite_sorted, q)
     return out
@@ -61,9 +60,13 @@ def scale(ref_sorted: NDArray[np.float64]) -> float:
     return _scale(_finite(ref_sorted))
 
 
-def _scale(finite: NDArray[np.float64]) -> float:
-    sd = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
+def _scale(finite: NDArray[np.float64], sd: float | None = None) -> float:
+    sd = _std(finite) if sd is None else sd
     return sd if sd > 0 else 1.0
+
+
+def _std(finite: NDArray[np.float64]) -> float:
+    return float(finite.std(ddof=1)) if finite.size > 1 else 0.0
 
 
 def _finite(sorted_values: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -104,7 +107,8 @@ def numeric(ref_sorted: NDArray[np.float64], cur_sorted: NDArray[np.float64], bi
     n_ref = int(ref_sorted.size) if ref_n is None else ref_n
     if ref_n is not None:
         ks = twosample.ks_p_value(ks.statistic, n_ref, int(cur_sorted.size))
-    sc = _scale(ref_finite) if ref_scale is None else ref_scale
+    ref_described = _summary(ref_finite) if ref_summary is None else ref_summary
+    sc = _scale(ref_finite, ref_described.get("std", 0.0)) if ref_scale is None else ref_scale
     stats = {
         "wasserstein": w1 / sc,
         "ks": ks.statistic,
@@ -115,7 +119,7 @@ def numeric(ref_sorted: NDArray[np.float64], cur_sorted: NDArray[np.float64], bi
     }
     labels = binning.bin_labels(edges)
     explain = {
-        "reference": _summary(ref_finite) if ref_summary is None else ref_summary,
+        "reference": ref_described,
         "current": _summary(cur_finite),
         "top_bins": _top_bins(labels, ref_counts, cur_counts),
         "wasserstein_raw": w1,
