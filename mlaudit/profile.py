@@ -73,7 +73,7 @@ def build(loaded: LoadedContract, reference: str | snapshots.Snapshot, output: P
                   as_of=dt.datetime.now(dt.timezone.utc))
     bins = loaded.contract.drift.bins
     targets = profile_targets(ctx)
-    from mlaudit.checks.drift import _requests  # the same expressions the audit evaluates
+    from mlaudit.checks.drift import _requests, prepare  # the same expressions and reduction as the audit
 
     exprs = [e.alias(f"{i}\x1f{k}") for i, t in enumerate(targets)
              for k, e in _requests(t, snap.schema, None, "").items()]
@@ -85,11 +85,12 @@ def build(loaded: LoadedContract, reference: str | snapshots.Snapshot, output: P
             series = frame.get_column(key)
             values[int(index)][name] = series[0] if not isinstance(series.dtype, pl.List) else series.explode()
     columns: dict[str, dict[str, Any]] = {}
-    for t, v in zip(targets, values, strict=True):
+    for t, raw in zip(targets, values, strict=True):
+        v = prepare(raw)
         entry: dict[str, Any] = {"kind": t.kind, "n": int(v["n"]), "missing": int(v["missing"]),
                                  "sentinel": _json_scalar(t.sentinel)}
         if t.kind == "numeric":
-            ordered = np.sort(v["values"].drop_nulls().to_numpy().astype(np.float64))
+            ordered = v["values"]
             edges = binning.quantile_edges(ordered, bins)
             finite = ordered[np.isfinite(ordered)]
             entry.update(

@@ -128,17 +128,22 @@ def _method(ctx: Context, spec: CheckSpec, feature: str | None, kind: str, defau
 
 def _requests(target: _Target, schema: Mapping[str, pl.DataType], chunks: Chunking | None,
               prefix: str) -> dict[str, pl.Expr]:
-    """Expressions giving the target's missing count, and its values (unsorted: numpy sorts them in the
-    reducing thread, about 4x faster than polars' sort) or category counts."""
+    """Expressions giving the target's category counts and missing count or, for numbers, its raw values
+    as floats (missing as NaN): numpy drops the missing values and sorts the rest in
+    the reducing thread (prepare), several times faster than polars filtering and sorting them."""
     name = target.column
     missing = missing_expr(name, schema[name], target.sentinel)
     if schema[name].is_float():
         missing = missing | pl.col(name).is_infinite()  # no position on the line: compared as missing
     valid = ~missing
-    out: dict[str, pl.Expr] = {f"{prefix}n": pl.len(), f"{prefix}missing": missing.sum()}
+    out: dict[str, pl.Expr] = {}
     if target.kind == "numeric":
-        out[f"{prefix}values"] = pl.col(name).filter(valid).cast(pl.Float64).implode()
+        raw = pl.col(name) if target.sentinel is None else pl.when(missing).then(None).otherwise(pl.col(name))
+        # NaN, not null: a float column without nulls reaches numpy without a copy under the interpreter lock
+        out[f"{prefix}raw"] = raw.cast(pl.Float64).fill_null(float("nan")).implode()
     else:
+        out[f"{prefix}n"] = pl.len()
+        out[f"{prefix}missing"] = missing.sum()
         out[f"{prefix}counts"] = pl.col(name).filter(valid).cast(pl.String).value_counts(name=N).implode()
     if chunks is not None:
         out[f"{prefix}chunk_rows"] = chunks.key.value_counts(name=N).implode()
@@ -211,18 +216,26 @@ def _null_pair(values: Mapping[str, Any], prefix: str) -> tuple[int, int]:
     return int(values.get(f"{prefix}missing") or 0), int(values.get(f"{prefix}n") or 0)
 
 
-def sort_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    """`values` with the raw numeric values of each side as sorted float64 arrays (a profile's sketch is
-    already sorted; sorting it again costs little)."""
+def prepare(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` with each side's raw numbers turned into its row count, missing count (null, NaN,
+    infinite, sentinel) and sorted non-missing values; a profile's sketch (already sorted, counts given)
+    is sorted again, which costs little."""
     out = dict(values)
-    for key in ("values", "reference:values"):
-        if out.get(key) is not None:
-            out[key] = np.sort(np.asarray(out[key], dtype=np.float64))
+    for side in ("", "reference:"):
+        raw = out.pop(f"{side}raw", None)
+        if raw is not None:
+            numbers = np.asarray(raw, dtype=np.float64)
+            finite = np.isfinite(numbers)
+            kept = numbers[finite]
+            out[f"{side}n"], out[f"{side}missing"] = numbers.size, numbers.size - kept.size
+            out[f"{side}values"] = kept
+        if out.get(f"{side}values") is not None:
+            out[f"{side}values"] = np.sort(np.asarray(out[f"{side}values"], dtype=np.float64))
     return out
 
 
 def _evaluate(target: _Target, values: Mapping[str, Any], bins: int, min_rows: int) -> _Outcome:
-    """Compare one target; `values` must hold sorted numeric values (sort_values)."""
+    """Compare one target; `values` must hold sorted numeric values (prepare)."""
     ref = {k.removeprefix("reference:"): v for k, v in values.items() if k.startswith("reference:")}
     cur = {k: v for k, v in values.items() if not k.startswith("reference:")}
     null_ref, null_cur = _null_pair(ref, ""), _null_pair(cur, "")
@@ -461,7 +474,7 @@ def plan_features(ctx: Context) -> list[Planned]:
 
     def reducer(t: _Target, injected: Any) -> Any:
         def reduce(v: Mapping[str, Any]) -> _Outcome:
-            v = sort_values({**v, **(injected or {})})
+            v = prepare({**v, **(injected or {})})
             o = _evaluate(t, v, settings.bins, settings.min_rows)
             if chunks is not None:
                 _chunk_points(o, v, chunks, settings.bins, settings.min_rows)
@@ -597,7 +610,7 @@ def _single(ctx: Context, spec: CheckSpec, column: str | None, role: str) -> lis
         return [skipped(spec, ctx, injected, target.column)]
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
-        o = _evaluate(target, sort_values({**v, **(injected or {})}), settings.bins, settings.min_rows)
+        o = _evaluate(target, prepare({**v, **(injected or {})}), settings.bins, settings.min_rows)
         p = o.comparison.p_value if o.comparison is not None else float("nan")
         return _feature_result(ctx, spec, o, p, settings.alpha, None, corrected=False)
 
