@@ -30,7 +30,7 @@ from mlaudit.contract.compat import problems_against
 from mlaudit.contract.loader import LoadedContract, load_contract
 from mlaudit.contract.model import RESERVED_SECTIONS
 from mlaudit.engine import Engine, LocalEngine
-from mlaudit.errors import ContractError, DataError, UsageError
+from mlaudit.errors import ComputeError, ContractError, DataError, UsageError
 from mlaudit.results import AuditResult, CheckResult, FailOn, OwnerArea, Status
 
 ContractSource = str | os.PathLike[str] | LoadedContract
@@ -99,6 +99,35 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
         src_index, src_name = source.split("\x1f", 1)
         values[int(index)][side + name] = values[int(src_index)][side + src_name]
     return values
+
+
+def _collect_isolating(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: list[Planned], streaming: bool,
+                       paired: pl.LazyFrame | None, runner: Engine,
+                       unreadable: Callable[[], DataError | None]) -> list[dict[str, Any]]:
+    """_collect, except that when an expression fails on the data, the items that can report such a failure
+    (Planned.on_error) are tried one by one: those that fail become error results in `planned`, in place,
+    and the rest is collected again. A file that cannot be decoded (`unreadable` names it) and a failure no
+    such item explains are raised."""
+    try:
+        return _collect(ref, cur, planned, streaming, paired, runner)
+    except ComputeError as exc:
+        located = unreadable()
+        if located is not None:
+            raise located from None
+        guarded = [i for i, p in enumerate(planned) if p.on_error is not None and p.ready is None]
+        failed: dict[int, str] = {}
+        for i in guarded:
+            try:
+                _collect(ref, cur, [planned[i]], streaming, None, runner)
+            except ComputeError as alone:
+                failed[i] = alone.reason
+        if not failed:
+            raise exc from None
+        for i, reason in failed.items():
+            on_error = planned[i].on_error
+            assert on_error is not None
+            planned[i] = Planned(column=planned[i].column, ready=on_error(reason))
+        return _collect(ref, cur, planned, streaming, paired, runner)
 
 
 def _collect_found(cur: pl.LazyFrame, planned: Sequence[Planned], values: list[dict[str, Any]], streaming: bool,
@@ -282,7 +311,10 @@ def audit(
     runner, owned = engines.make(engine, scheduler)
     early: dict[int, Future[CheckResult | list[CheckResult]]] = {}
     try:
-        values = _collect(ref.frame, cur.frame, planned, streaming, paired, runner)
+        def unreadable() -> DataError | None:
+            return snapshots.locate_unreadable([ref, cur, out, off])
+
+        values = _collect_isolating(ref.frame, cur.frame, planned, streaming, paired, runner, unreadable)
         _collect_found(cur.frame, planned, values, streaming, runner)
         # checks without large per-column parts are judged in the background while those parts are read
         # and reduced: judging is mostly numpy (PCA, binning) and the reading mostly polars, both outside
@@ -296,6 +328,10 @@ def audit(
             reduced = iter(runner.reduce_parts(ref.frame, cur.frame, flat, rows, streaming))
             for v, p in zip(values, planned, strict=True):
                 v["parts"] = [next(reduced) for _ in p.parts]
+    except DataError as exc:
+        if exc.__class__ is not DataError or str(exc).startswith(("outcomes:", "a snapshot file could not be read")):
+            raise
+        raise (snapshots.locate_unreadable([ref, cur, out, off]) or exc) from None
     finally:
         if owned:
             runner.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -80,7 +81,7 @@ def _guard(fn: Callable[[], T], debug: bool) -> T:
         problems = getattr(exc, "problems", None) or [str(exc)]
         _fail("\n".join(f"error: {p}" for p in problems), ExitCode.CANNOT_AUDIT)
     except KeyboardInterrupt:
-        _fail("interrupted", ExitCode.CANNOT_AUDIT)
+        _fail("error: interrupted; reports not yet written keep their previous content", ExitCode.CANNOT_AUDIT)
     except Exception as exc:  # the last line of defence: never a bare traceback
         if debug:
             traceback.print_exc()
@@ -119,6 +120,9 @@ def _write_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise UsageError(f"cannot write {path} ({exc.strerror or exc}); check the folder and its permissions") from None
+    except BaseException:  # interrupted (SIGINT, SIGTERM) while writing: the previous file stays whole
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _parse_as_of(text: str | None) -> dt.datetime | None:
@@ -511,10 +515,17 @@ def list_checks(
     Console(highlight=False).print(table)
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point: usage errors become one line and exit code 2."""
     from typer.exceptions import TyperException
 
+    # SIGTERM (a cron timeout, a container stop) ends the run as Ctrl-C does: temporary files are removed and
+    # the exit code says the audit did not complete; Python's default would die without cleaning up
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = app(prog_name="mlaudit", standalone_mode=False)
     except TyperException as exc:  # bad or missing options, unknown commands

@@ -27,3 +27,16 @@ class ContractError(MlauditError):
 
 class DataError(MlauditError):
     """A snapshot cannot be read or does not fit the contract's schema."""
+
+
+class ComputeError(DataError):
+    """The snapshots were read but an expression failed on their values (a rule casting text that does not
+    parse as a number). `reason` is polars' first line, for the check that owns the expression."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class UnreadableError(DataError):
+    """A snapshot file, named in the message, whose data pages cannot be decoded."""

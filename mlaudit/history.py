@@ -72,6 +72,9 @@ def append(folder: Path, result: AuditResult) -> Path:
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise UsageError(f"--history {folder}: cannot write the run ({exc.strerror or exc})") from None
+    except BaseException:  # interrupted while writing: no half file left behind
+        temporary.unlink(missing_ok=True)
+        raise
     return target
 
 

@@ -111,8 +111,12 @@ def build(loaded: LoadedContract, reference: str | snapshots.Snapshot, output: P
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), KEY: json.dumps(meta).encode()})
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp")
-    pq.write_table(table, tmp)
-    tmp.replace(output)
+    try:
+        pq.write_table(table, tmp)
+        tmp.replace(output)
+    except BaseException:  # a failed or interrupted write leaves the previous profile, and no temporary file
+        tmp.unlink(missing_ok=True)
+        raise
     return Profile(snap.source, int(snap.rows or 0), snap.fingerprint, loaded.sha256, bins, columns)
 
 

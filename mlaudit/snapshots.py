@@ -12,6 +12,7 @@ import glob
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from mlaudit.errors import DataError
+from mlaudit.errors import DataError, UnreadableError
 from mlaudit.results import InputInfo
 
 _GLOB_CHARS = set("*?[")
@@ -302,3 +303,26 @@ def _pair_in_time(current: Snapshot, offline: Snapshot, key: list[str], features
                  .with_columns(pl.lit(False).alias(IN_SERVING)))
     joined = pl.concat([paired.drop(stamp), unreached.drop(stamp)], how="diagonal_relaxed")
     return joined, dups, (null_times[0], null_times[1])
+
+
+def locate_unreadable(snaps: Sequence[Snapshot | None]) -> UnreadableError | None:
+    """The first snapshot file whose data pages cannot be decoded, as a located error (None if every file
+    decodes). Run only after a query failed: it decodes every column of every file once, streaming, so
+    memory stays bounded; the failing query's message names no file."""
+    seen: set[str] = set()
+    for snap in snaps:
+        if snap is None or snap.profile is not None:
+            continue
+        for file in snap.files:
+            if file in seen:
+                continue
+            seen.add(file)
+            try:
+                pl.scan_parquet(file).select(pl.all().hash().max()).collect(engine="streaming")
+            except BaseException as exc:  # polars errors, and panics on corrupt pages (a BaseException)
+                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                    raise
+                reason = str(exc).splitlines()[0] if str(exc) else "corrupt data"
+                return UnreadableError(f"{snap.role} snapshot: {file} could not be decoded ({reason[:300]}); "
+                                 "re-export it")
+    return None

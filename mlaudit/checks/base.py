@@ -94,6 +94,9 @@ class Planned:
     ready: CheckResult | None = None
     parts: list[Part] = field(default_factory=list)
     """Large requests, evaluated in batches; their reduced summaries reach `finish` as values['parts']."""
+    on_error: Callable[[str], CheckResult] | None = None
+    """The result to report when this item's expressions fail on the data (polars' reason given): the
+    other checks are then still judged. Without it such a failure stops the audit (exit 2)."""
     found_requests: dict[str, tuple[Callable[[Mapping[str, Any]], bool], pl.Expr]] = field(default_factory=dict)
     """key -> (wanted, expression): evaluated on the current snapshot after `requests`, only where
     `wanted(values of requests)` holds, else an empty list. For examples of violating rows, shown only when
@@ -105,8 +108,10 @@ class Planned:
     carry the original row number in ROW_INDEX."""
 
 
-#: Column holding the original row number in row-sampled frames.
-ROW_INDEX = "__mlaudit_row"
+#: Column holding the original row number in row-sampled frames. Its name starts with a NUL character, which
+#: no data source writes into a column name, so it never collides with a real column (a feature may well be
+#: called __mlaudit_row).
+ROW_INDEX = "\x00mlaudit_row"
 
 
 @dataclass(frozen=True)

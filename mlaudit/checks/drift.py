@@ -207,6 +207,8 @@ class _Outcome:
     null_ref: tuple[int, int]
     null_cur: tuple[int, int]
     null_test: twosample.TestResult | None = None
+    null_reason: str = ""
+    """Why the missing share was not tested (null_test is None)."""
     points: list[dict[str, Any]] = field(default_factory=list)
     """Per-chunk comparisons (with --chunk); p-values are corrected later, across every chunk test."""
     chunk_tests: list[tuple[int, str, float]] = field(default_factory=list)
@@ -240,7 +242,13 @@ def _evaluate(target: _Target, values: Mapping[str, Any], bins: int, min_rows: i
     cur = {k: v for k, v in values.items() if not k.startswith("reference:")}
     null_ref, null_cur = _null_pair(ref, ""), _null_pair(cur, "")
     out = _Outcome(target, None, "", null_ref, null_cur)
-    if null_ref[1] and null_cur[1]:
+    if min(null_ref[1], null_cur[1]) < max(min_rows, 1):
+        empty = [role for role, n in (("reference", null_ref[1]), ("current", null_cur[1])) if not n]
+        out.null_reason = (f"the {' and the '.join(empty)} snapshot{'s have' if len(empty) > 1 else ' has'} no rows"
+                           if empty else
+                           f"too few rows to judge a change in the missing share (reference {null_ref[1]:,}, "
+                           f"current {null_cur[1]:,}; drift.min_rows is {min_rows:,})")
+    else:
         out.null_test = twosample.two_proportions(null_ref[0], null_ref[1], null_cur[0], null_cur[1])
     n_ref, n_cur = null_ref[1] - null_ref[0], null_cur[1] - null_cur[0]
     if min(n_ref, n_cur) < min_rows:
@@ -278,9 +286,17 @@ def _feature_result(ctx: Context, spec: CheckSpec, o: _Outcome, p_adj: float, al
     if c is None:
         return result(spec, ctx, Status.skipped, o.reason, column=t.column, levels=t.levels)
     effect = c.distance(t.method)
+    problem = str(c.explain.get("problem") or "")
     status = _judge(t.levels, effect, p_adj, alpha)
+    if status is not Status.error and not np.isfinite(c.p_value):
+        # the test cannot run on these counts: a pass would claim what nobody checked
+        why = problem or f"{c.test} gives no p-value at these sizes"
+        msg = (f"'{t.column}': cannot test for drift: {why} ({t.method} {effect:.4g}; n {c.ref_n:,} vs "
+               f"{c.cur_n:,}); {_describe(c, t.method)}")
+        return result(spec, ctx, Status.skipped, msg, column=t.column, levels=t.levels, method=t.method,
+                      distance=effect, test=c.test, reference_n=c.ref_n, current_n=c.cur_n, explain=c.explain)
     verdict = {Status.passed: "no drift", Status.warn: "drift", Status.fail: "drift",
-               Status.error: "cannot judge"}[status]
+               Status.error: f"cannot judge ({problem})" if problem else "cannot judge"}[status]
     significance = f"{c.test} p={p_adj:.3g}" + (" after correction" if corrected else "")
     if status is Status.passed and t.levels.grade(effect) is not Status.passed:
         verdict = "no significant drift"
@@ -304,7 +320,8 @@ def _null_result(ctx: Context, o: _Outcome, levels: Levels, p_adj: float, alpha:
                  series: list[dict[str, Any]] | None) -> CheckResult:
     t, test = o.target, o.null_test
     if test is None:
-        return result(NULL_SHARE, ctx, Status.skipped, "a snapshot is empty", column=t.column, levels=levels)
+        return result(NULL_SHARE, ctx, Status.skipped, f"'{t.column}': {o.null_reason or 'a snapshot is empty'}",
+                      column=t.column, levels=levels)
     before = o.null_ref[0] / o.null_ref[1]
     after = o.null_cur[0] / o.null_cur[1]
     change = abs(test.statistic)
@@ -424,8 +441,13 @@ def _chunk_groups(target: _Target, v: Mapping[str, Any]) -> dict[Any, dict[str, 
     return groups
 
 
-def _targets(ctx: Context) -> tuple[list[_Target], list[Planned]]:
-    targets, skips = [], []
+def _targets(ctx: Context) -> tuple[list[_Target], list[Planned], list[str]]:
+    """(columns to compare, results known at plan time, features drift should judge but cannot: missing from a
+    snapshot, types that differ, a method that does not fit; string and timestamp features are not among them,
+    as drift does not compare those by design)."""
+    targets: list[_Target] = []
+    skips: list[Planned] = []
+    unjudged: list[str] = []
     for name, f in ctx.contract.features.items():
         feature_on = ctx.levels(FEATURE, name).enabled
         if not feature_on and not ctx.levels(NULL_SHARE, name).enabled:
@@ -433,6 +455,7 @@ def _targets(ctx: Context) -> tuple[list[_Target], list[Planned]]:
         if name not in ctx.current_schema or name not in ctx.reference_schema:
             if feature_on:  # a turned-off check reports nothing, not even that it could not run
                 skips.append(skipped(FEATURE, ctx, "column missing from a snapshot", name))
+                unjudged.append(name)
             continue
         ref_kind = _kind(ctx.reference_schema[name], f.type)
         # an all-null column has polars' Null type: it is the reference's kind, entirely missing
@@ -442,15 +465,18 @@ def _targets(ctx: Context) -> tuple[list[_Target], list[Planned]]:
                    if kind is None else "column types differ between the snapshots (see validation.schema)")
             if feature_on:
                 skips.append(skipped(FEATURE, ctx, why, name))
+                if kind is not None:
+                    unjudged.append(name)
             continue
         method, error = _method(ctx, FEATURE, name, kind, "wasserstein" if kind == "numeric" else "jensen_shannon")
         if error:
             skips.append(Planned(column=name, ready=result(FEATURE, ctx, Status.error, f"'{name}': {error}",
                                                            column=name)))
+            unjudged.append(name)
             continue
         levels = ctx.levels(FEATURE, name, defaults=METHOD_LEVELS[method])
         targets.append(_Target(name, kind, method, levels, f.sentinel, feature_on))
-    return targets, skips
+    return targets, skips, unjudged
 
 
 def _weight(ctx: Context, name: str) -> float:
@@ -464,7 +490,9 @@ def plan_features(ctx: Context) -> list[Planned]:
     """One plan for all features: the correction needs every p-value at once. Each feature is a part,
     reduced to its comparison as soon as its batch is read, so memory does not grow with the feature count."""
     settings = ctx.contract.drift
-    targets, skips = _targets(ctx)
+    targets, skips, unjudged = _targets(ctx)
+    # every feature drift should judge, whether or not it can: drift.dataset says how many it could
+    expected = len({*unjudged, *(t.column for t in targets)})
     chunks, _reason = chunking(ctx)
     sides = [_reference_side(ctx, t) for t in targets]
     unusable = [(t, why) for t, (_, why) in zip(targets, sides, strict=True) if isinstance(why, str)]
@@ -504,28 +532,39 @@ def plan_features(ctx: Context) -> list[Planned]:
                 out.append(_feature_result(ctx, FEATURE, o, pf, settings.alpha, series))
             if nl.enabled:
                 out.append(_null_result(ctx, o, nl, pn, settings.alpha, series))
-        out.append(_dataset_result(ctx, out))
+        out.append(_dataset_result(ctx, out, expected))
         return out
 
     return [*skips, Planned(column=None, parts=parts, finish=finish)]
 
 
-def _dataset_result(ctx: Context, results: list[CheckResult]) -> CheckResult:
+def _dataset_result(ctx: Context, results: list[CheckResult], expected: int = 0) -> CheckResult:
+    """Share of the judged features that drifted. A feature drifted when its distribution or its missing
+    share did (warn or fail); it is judged when it drifted or when every drift check run on it passed: one
+    that could not run (skipped, error) leaves a feature without drift unjudged, not 'no drift'.
+    `expected`: how many features drift should judge, so that the message says when only some could be."""
     levels = ctx.levels(DATASET)
-    judged = [r for r in results if r.check in (FEATURE.id, NULL_SHARE.id) and r.status is not Status.skipped]
-    features = sorted({r.column for r in judged if r.column})
+    statuses: dict[str, set[Status]] = {}
+    for r in results:
+        if r.check in (FEATURE.id, NULL_SHARE.id) and r.column:
+            statuses.setdefault(r.column, set()).add(r.status)
+    drifted = sorted(c for c, seen in statuses.items() if seen & {Status.warn, Status.fail})
+    features = sorted(c for c, seen in statuses.items() if c in drifted or seen == {Status.passed})
+    expected = max(expected, len(features))
     if not features:
-        return result(DATASET, ctx, Status.skipped, "no feature could be judged for drift", levels=levels)
-    drifted = sorted({r.column for r in judged if r.column and r.status in (Status.warn, Status.fail)})
+        why = f": 0 of {expected:,} judged (see drift.feature and drift.null_share)" if expected else ""
+        return result(DATASET, ctx, Status.skipped, f"no feature could be judged for drift{why}", levels=levels)
     total = sum(_weight(ctx, f) for f in features)
     if total <= 0:
         return result(DATASET, ctx, Status.skipped, "every judged feature has importance 0", levels=levels)
     share = sum(_weight(ctx, f) for f in drifted) / total
     status = levels.grade(share)
+    partial = (f"; only {len(features):,} of {expected:,} features could be judged (see drift.feature and "
+               "drift.null_share for the others)" if len(features) < expected else "")
     msg = (f"{len(drifted)} of {len(features)} features drifted ({share:.1%} of importance weight"
-           f"{': ' + ', '.join(drifted[:8]) if drifted else ''}); fail above {levels.fail:.0%}, warn above "
+           f"{': ' + ', '.join(drifted[:8]) if drifted else ''}){partial}; fail above {levels.fail:.0%}, warn above "
            f"{levels.warn:.0%}" if levels.fail is not None and levels.warn is not None else
-           f"{len(drifted)} of {len(features)} features drifted ({share:.1%} of importance weight)")
+           f"{len(drifted)} of {len(features)} features drifted ({share:.1%} of importance weight){partial}")
     return result(DATASET, ctx, status, msg, value=share, levels=levels, count=len(drifted), total=len(features),
                   drifted=drifted)
 
@@ -556,7 +595,7 @@ def _roles(ctx: Context) -> list[tuple[CheckSpec, str | None, str]]:
 
 def profile_targets(ctx: Context) -> list[_Target]:
     """Every column the drift checks compare, for building a reference profile."""
-    targets, _ = _targets(ctx)
+    targets, _, _ = _targets(ctx)
     for spec, column, role in _roles(ctx):
         target = _role_target(ctx, spec, column, role)
         if isinstance(target, _Target) and all(t.column != target.column for t in targets):

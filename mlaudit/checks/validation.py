@@ -170,7 +170,8 @@ def plan_schema(ctx: Context) -> list[Planned]:
     if extra:
         res = result(SCHEMA, ctx, Status.warn,
                      f"{len(extra)} column(s) in the current snapshot are in neither the contract nor the "
-                     f"reference: {', '.join(extra[:10])}", value=float(len(extra)), unexpected=extra)
+                     f"reference: {', '.join(repr(n) for n in extra[:10])}{' ...' if len(extra) > 10 else ''}",
+                     value=float(len(extra)), unexpected=extra)
         out.append(Planned(column=None, ready=res))
     return out
 
@@ -211,7 +212,14 @@ def _share_check(
     def shown(v: Mapping[str, Any]) -> bool:  # examples are listed only on a warning or a failure
         return graded(v) in (Status.warn, Status.fail)
 
-    return Planned(column=name, requests=requests, finish=finish, found_requests={"ex": (shown, ex)})
+    def failed(reason: str) -> CheckResult:
+        subject = f"'{name}': " if name else ""
+        return result(spec, ctx, Status.error, f"{subject}could not be evaluated on the current snapshot "
+                      f"({reason}); the other checks ran. Fix the expression or the data",
+                      column=name, levels=levels, owner_area=owner_area)
+
+    return Planned(column=name, requests=requests, finish=finish, found_requests={"ex": (shown, ex)},
+                   on_error=failed)
 
 
 def plan_null_share(ctx: Context) -> list[Planned]:

@@ -7,6 +7,7 @@ is reported so a person can see why.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,17 +39,37 @@ class Comparison:
 
 
 def _sorted_quantile(sorted_values: NDArray[np.float64], q: float) -> float:
-    """np.quantile's default (linear) method, on an already sorted array, without re-sorting."""
+    """np.quantile's default (linear) method, on an already sorted array, without re-sorting. Between two
+    values whose difference overflows (near +-1.8e308), the same point as a weighted sum, which stays finite."""
     pos = q * (sorted_values.size - 1)
     lo = int(np.floor(pos))
     hi = min(lo + 1, sorted_values.size - 1)
-    return float(sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo))
+    a, b, t = float(sorted_values[lo]), float(sorted_values[hi]), pos - lo
+    if math.isfinite(b - a):
+        return a + (b - a) * t
+    return a * (1 - t) + b * t
+
+
+def _magnitude(finite: NDArray[np.float64]) -> float:
+    """The largest absolute value (0 for an empty array)."""
+    return float(np.max(np.abs(finite))) if finite.size else 0.0
+
+
+def _mean(finite: NDArray[np.float64]) -> float:
+    """The mean; for values whose sum overflows (near +-1.8e308), the mean of the values divided by their
+    largest magnitude, multiplied back: always finite for finite values."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = float(finite.mean())
+    if math.isfinite(mean) or finite.size == 0:
+        return mean
+    top = _magnitude(finite)
+    return float((finite / top).mean()) * top
 
 
 def _summary(finite_sorted: NDArray[np.float64]) -> dict[str, float]:
     if finite_sorted.size == 0:
         return {}
-    out = {"mean": float(finite_sorted.mean()), "std": _std(finite_sorted)}
+    out = {"mean": _mean(finite_sorted), "std": _std(finite_sorted)}
     for q in QUANTILES:
         out[f"p{int(q * 100)}"] = _sorted_quantile(finite_sorted, q)
     return out
@@ -56,17 +77,49 @@ def _summary(finite_sorted: NDArray[np.float64]) -> dict[str, float]:
 
 def scale(ref_sorted: NDArray[np.float64]) -> float:
     """Reference scale that normalises Wasserstein: the standard deviation (ddof=1) of the finite
-    reference values, or 1 when it is 0 or undefined (a constant or single-value reference)."""
+    reference values, or 1 when it is 0 or undefined (a constant or single-value reference); inf when it
+    is beyond the largest float (values spread over nearly the whole float range)."""
     return _scale(_finite(ref_sorted))
 
 
 def _scale(finite: NDArray[np.float64], sd: float | None = None) -> float:
     sd = _std(finite) if sd is None else sd
+    if math.isnan(sd):  # unknown, not 0: _standardised_w1 then works from the values themselves
+        return sd
     return sd if sd > 0 else 1.0
 
 
 def _std(finite: NDArray[np.float64]) -> float:
-    return float(finite.std(ddof=1)) if finite.size > 1 else 0.0
+    """The standard deviation (ddof=1), 0 for fewer than two values. numpy's overflows to inf or NaN for
+    values near +-1.8e308 (their differences and squares leave the float range): then the standard
+    deviation of the values divided by their largest magnitude, multiplied back, which is inf only when the
+    true value is beyond the largest float."""
+    if finite.size < 2:
+        return 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        sd = float(finite.std(ddof=1))
+    if math.isfinite(sd):
+        return sd
+    top = _magnitude(finite)
+    with np.errstate(over="ignore"):
+        return float(np.float64((finite / top).std(ddof=1)) * top)
+
+
+def _standardised_w1(ref_finite: NDArray[np.float64], cur_finite: NDArray[np.float64], w1: float,
+                     sc: float) -> tuple[float, str]:
+    """(W1 / sc, why it is NaN). W1 or the scale overflows for values near +-1.8e308 (both are then inf):
+    their ratio is the same on the values divided by the largest magnitude, where nothing overflows."""
+    if (math.isfinite(w1) and math.isfinite(sc)) or not (ref_finite.size and cur_finite.size):
+        return w1 / sc, ""
+    top = max(_magnitude(ref_finite), _magnitude(cur_finite))
+    ref_small, cur_small = ref_finite / top, cur_finite / top
+    sd_small = _std(ref_small) if not math.isfinite(sc) else sc / top
+    if sd_small > 0 and math.isfinite(sd_small):
+        effect = twosample.wasserstein(ref_small, cur_small) / sd_small
+        if math.isfinite(effect):
+            return effect, ""
+    return float("nan"), ("the Wasserstein distance cannot be standardised: the values span more than the "
+                          "float range allows (their scale is not finite)")
 
 
 def _finite(sorted_values: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -109,8 +162,9 @@ def numeric(ref_sorted: NDArray[np.float64], cur_sorted: NDArray[np.float64], bi
         ks = twosample.ks_p_value(ks.statistic, n_ref, int(cur_sorted.size))
     ref_described = _summary(ref_finite) if ref_summary is None else ref_summary
     sc = _scale(ref_finite, ref_described.get("std", 0.0)) if ref_scale is None else ref_scale
+    effect, problem = _standardised_w1(ref_finite, cur_finite, w1, sc)
     stats = {
-        "wasserstein": w1 / sc,
+        "wasserstein": effect,
         "ks": ks.statistic,
         "psi": distances.psi(ref_counts, cur_counts),
         "jensen_shannon": distances.jensen_shannon(ref_counts, cur_counts),
@@ -126,6 +180,8 @@ def numeric(ref_sorted: NDArray[np.float64], cur_sorted: NDArray[np.float64], bi
         "scale": sc,
         "edges": edges.tolist(),
     }
+    if problem:
+        explain["problem"] = problem
     return Comparison("numeric", n_ref, int(cur_sorted.size), stats, ks.p_value,
                       "kolmogorov_smirnov", labels, ref_counts.tolist(), cur_counts.tolist(), explain)
 
@@ -145,6 +201,15 @@ def categorical(ref: dict[str, int], cur: dict[str, int]) -> Comparison:
     n_ref, n_cur = int(r.sum()), int(q.sum())
     total = n_ref + n_cur
     k = int(((r + q) > 0).sum())
+    problem = ""
+    if k >= 2 and int((r + q).max()) == 1:
+        # every category seen once in both snapshots together: however the rows split, the table is the same
+        # up to relabelling, chi-square equals N and its p-value is about 0.5; the two samples are exchangeable
+        # (an identifier-like column drawn twice from one distribution gives exactly this), so no test can
+        # tell a shift from chance: no p-value rather than a pass
+        chi = twosample.TestResult(chi.statistic, float("nan"))
+        problem = (f"each of the {k:,} categories occurs once in the two snapshots together, so no test can tell "
+                   "a shift from chance")
     cramers_v = float(np.sqrt(chi.statistic / (total * (min(2, k) - 1)))) if total and k > 1 else 0.0
     stats = {
         "jensen_shannon": distances.jensen_shannon(r, q),
@@ -165,5 +230,7 @@ def categorical(ref: dict[str, int], cur: dict[str, int]) -> Comparison:
         "chi_square": chi.statistic,
         "largest_change": (labels[int(np.argmax(np.abs(cur_shares - ref_shares)))] if labels else None),
     }
+    if problem:
+        explain["problem"] = problem
     return Comparison("categorical", n_ref, n_cur, stats, chi.p_value, "chi_square", labels, r.tolist(),
                       q.tolist(), explain)
