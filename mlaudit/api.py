@@ -30,7 +30,7 @@ from mlaudit.contract.compat import problems_against
 from mlaudit.contract.loader import LoadedContract, load_contract
 from mlaudit.contract.model import RESERVED_SECTIONS
 from mlaudit.engine import Engine, LocalEngine
-from mlaudit.errors import ComputeError, ContractError, DataError, UsageError
+from mlaudit.errors import ComputeError, ContractError, DataError, UnreadableError, UsageError
 from mlaudit.results import AuditResult, CheckResult, FailOn, OwnerArea, Status
 
 ContractSource = str | os.PathLike[str] | LoadedContract
@@ -111,7 +111,7 @@ def _collect_isolating(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: list[Plann
     try:
         return _collect(ref, cur, planned, streaming, paired, runner)
     except ComputeError as exc:
-        located = unreadable()
+        located = unreadable() if "parquet" in exc.reason.lower() else None  # a damaged file, not a rule
         if located is not None:
             raise located from None
         guarded = [i for i, p in enumerate(planned) if p.on_error is not None and p.ready is None]
@@ -311,8 +311,12 @@ def audit(
     runner, owned = engines.make(engine, scheduler)
     early: dict[int, Future[CheckResult | list[CheckResult]]] = {}
     try:
-        def unreadable() -> DataError | None:
-            return snapshots.locate_unreadable([ref, cur, out, off])
+        located: list[DataError | None] = []
+
+        def unreadable() -> DataError | None:  # decodes every file: at most once, and only after a failure
+            if not located:
+                located.append(snapshots.locate_unreadable([ref, cur, out, off]))
+            return located[0]
 
         values = _collect_isolating(ref.frame, cur.frame, planned, streaming, paired, runner, unreadable)
         _collect_found(cur.frame, planned, values, streaming, runner)
@@ -325,13 +329,20 @@ def audit(
                     v["parts"] = []
                     early[i] = judging.submit(p.finish, v)
             flat = [part for p in planned for part in p.parts]
-            reduced = iter(runner.reduce_parts(ref.frame, cur.frame, flat, rows, streaming))
+            try:
+                reduced = iter(runner.reduce_parts(ref.frame, cur.frame, flat, rows, streaming))
+            except BaseException:  # an error or an interrupt: queued judgements are not worth waiting for
+                judging.shutdown(wait=False, cancel_futures=True)
+                raise
             for v, p in zip(values, planned, strict=True):
-                v["parts"] = [next(reduced) for _ in p.parts]
+                if p.parts:  # the others may be read by a background judge right now; they hold [] already
+                    v["parts"] = [next(reduced) for _ in p.parts]
+                else:
+                    v.setdefault("parts", [])
     except DataError as exc:
-        if exc.__class__ is not DataError or str(exc).startswith(("outcomes:", "a snapshot file could not be read")):
+        if isinstance(exc, UnreadableError) or str(exc).startswith(("outcomes:", "a snapshot file could not be read")):
             raise
-        raise (snapshots.locate_unreadable([ref, cur, out, off]) or exc) from None
+        raise (unreadable() or exc) from None
     finally:
         if owned:
             runner.close()

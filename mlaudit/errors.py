@@ -33,9 +33,12 @@ class ComputeError(DataError):
     """The snapshots were read but an expression failed on their values (a rule casting text that does not
     parse as a number). `reason` is polars' first line, for the check that owns the expression."""
 
-    def __init__(self, message: str, reason: str) -> None:
+    def __init__(self, message: str, reason: str = "") -> None:
         self.reason = reason
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[type[ComputeError], tuple[str, str]]:  # travels back from Dask workers
+        return (ComputeError, (str(self), self.reason))
 
 
 class UnreadableError(DataError):

@@ -92,11 +92,10 @@ def build(loaded: LoadedContract, reference: str | snapshots.Snapshot, output: P
         if t.kind == "numeric":
             ordered = v["values"]
             edges = binning.quantile_edges(ordered, bins)
-            finite = ordered[np.isfinite(ordered)]
             entry.update(
                 bins=bins, n_valid=int(ordered.size), edges=edges.tolist(),
                 bin_counts=binning.sorted_bin_counts(ordered, edges).tolist(),
-                scale=compare.scale(ordered), summary=compare._summary(finite),
+                scale=compare.scale(ordered), summary=compare._summary(ordered),  # prepare kept finite values only
                 sketch=base64.b64encode(_sketch(ordered).astype("<f8").tobytes()).decode("ascii"),
             )
         else:

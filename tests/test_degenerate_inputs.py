@@ -392,3 +392,12 @@ def test_unit_change_on_many_features_takes_linear_time(write_contract: Callable
     assert seconds < 20, seconds
     assert one(res, "skew.unit_change", "f7").status is Status.fail
     assert sum(r.status is Status.passed for r in res.results) == n - 1
+
+
+def test_standardized_transform_with_one_serving_value_is_skipped(write_contract: Callable[..., Path]) -> None:
+    """One serving value has a mean but no standard deviation: whether it was standardized cannot be told."""
+    contract = HEAD + "features:\n  st: {type: float, transform: standardized}\n"
+    ref = pl.DataFrame({"id": [1, 2, 3], "st": [-1.0, 0.0, 1.0]})
+    cur = pl.DataFrame({"id": [4], "st": [250.0]})
+    r = one(audit(write_contract, contract, ref, cur, only=["skew.transform"]), "skew.transform", "st")
+    assert r.status is Status.skipped and "too few serving values" in r.message, r.message

@@ -159,3 +159,14 @@ def test_an_audit_of_local_files_opens_no_connection(tmp_path: Path) -> None:
     assert "network access attempted" not in done.stderr, done.stderr
     assert done.returncode in (0, 1, 3), done.stderr
     assert {"r.json", "r.html", "r.md", "r.xml", "audit.log", "history"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_a_compute_error_survives_the_trip_back_from_a_worker() -> None:
+    """Dask returns a worker's error as a value: it must unpickle with its reason, or the rule's error
+    result is lost."""
+    import pickle
+
+    from mlaudit.errors import ComputeError
+
+    back = pickle.loads(pickle.dumps(ComputeError("snapshots could not be computed (x)", "x")))
+    assert isinstance(back, ComputeError) and back.reason == "x" and str(back) == "snapshots could not be computed (x)"

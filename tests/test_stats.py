@@ -746,3 +746,13 @@ def test_merge_in_cache_sized_blocks_gives_scipy_ks_and_wasserstein(ties: bool) 
     ks, w1 = twosample.ks_and_wasserstein(a, b)
     assert ks.statistic == pytest.approx(sps.ks_2samp(a, b).statistic, rel=1e-12, abs=1e-15)
     assert w1 == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-9)
+
+
+def test_bin_edges_of_values_near_the_float_limit_stay_finite() -> None:
+    """Neighbouring order statistics whose difference overflows (+-1.7e308) still give finite edges between
+    them, as numpy's quantile does, and no warning."""
+    values = np.sort(np.array([-1.7e308, -1.6e308, 0.0, 1.6e308, 1.7e308] * 20))
+    with np.errstate(all="raise"):
+        edges = binning.quantile_edges(values, 10)
+    assert np.isfinite(edges).all() and np.all(np.diff(edges) > 0)
+    assert edges.tolist() == np.unique(np.quantile(values, np.arange(1, 10) / 10)).tolist()

@@ -537,6 +537,10 @@ def plan_transform(ctx: Context) -> list[Planned]:
                 return result(TRANSFORM, ctx, status, msg, column=name, value=bad, levels=levels)
             if transform == "standardized":
                 mean, std = v.get("mean"), v.get("std")
+                if mean is None or std is None:
+                    return result(TRANSFORM, ctx, Status.skipped, f"'{name}': too few serving values for a mean "
+                                  "and a standard deviation; cannot tell whether the standardized transform was "
+                                  "applied", column=name)
                 off = mean is not None and std is not None and (abs(mean) > 3 or not 1 / 3 < std < 3)
                 status = levels.grade(1.0 if off else 0.0)
                 msg = (f"'{name}': serving mean {mean:.4g}, sd {std:.4g}: not standardized as in training"

@@ -29,10 +29,13 @@ def sorted_quantiles(sorted_values: NDArray[np.float64], qs: NDArray[np.float64]
     following[virtual < 0] = 0
     gamma = virtual - previous
     lo, hi = sorted_values[previous.astype(np.intp)], sorted_values[following.astype(np.intp)]
-    diff = hi - lo
-    out = lo + diff * gamma
-    upper = gamma >= 0.5  # numpy's lerp interpolates from the upper neighbour past the midpoint
-    out[upper] = (hi - diff * (1 - gamma))[upper]
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = hi - lo
+        out = lo + diff * gamma
+        upper = gamma >= 0.5  # numpy's lerp interpolates from the upper neighbour past the midpoint
+        out[upper] = (hi - diff * (1 - gamma))[upper]
+        wide = ~np.isfinite(diff)  # neighbours near +-1.8e308 whose difference overflows: a weighted sum instead
+        out[wide] = (lo * (1 - gamma) + hi * gamma)[wide]
     return np.asarray(out, dtype=np.float64)
 
 
