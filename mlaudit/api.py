@@ -130,23 +130,20 @@ def _collect_isolating(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: list[Plann
         return _collect(ref, cur, planned, streaming, paired, runner)
 
 
-def _collect_found(cur: pl.LazyFrame, planned: Sequence[Planned], values: list[dict[str, Any]], streaming: bool,
-                   runner: Engine) -> None:
-    """Evaluate the wanted found_requests in one select of the current snapshot (which
-    reads only the columns they use); the others get an empty list."""
-    exprs = []
+def _collect_found(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], values: list[dict[str, Any]],
+                   streaming: bool, runner: Engine) -> None:
+    """Evaluate the wanted found_requests (through _collect, one more pass that reads only the columns they
+    use); the others get an empty list."""
+    asked: list[tuple[int, Planned]] = []
     for i, (p, v) in enumerate(zip(planned, values, strict=True)):
-        for key, (wanted, expr) in p.found_requests.items():
-            if wanted(v):
-                exprs.append(expr.alias(f"{i}\x1f{key}"))
-            else:
-                v[key] = []
-    if not exprs:
-        return
-    frame = runner.collect([cur.select(exprs)], streaming)[0]
-    for key in frame.columns:
-        index, name = key.split("\x1f", 1)
-        values[int(index)][name] = engines.value(frame.get_column(key))
+        wanted = {key: expr for key, (want, expr) in p.found_requests.items() if want(v)}
+        v.update({key: [] for key in p.found_requests if key not in wanted})
+        if wanted:
+            asked.append((i, Planned(column=p.column, requests=wanted)))
+    if asked:
+        found = _collect(ref, cur, [p for _, p in asked], streaming, None, runner)
+        for (i, _), got in zip(asked, found, strict=True):
+            values[i].update(got)
 
 
 def _pairing(loaded: LoadedContract, cur: snapshots.Snapshot, off: snapshots.Snapshot
@@ -319,7 +316,7 @@ def audit(
             return located[0]
 
         values = _collect_isolating(ref.frame, cur.frame, planned, streaming, paired, runner, unreadable)
-        _collect_found(cur.frame, planned, values, streaming, runner)
+        _collect_found(ref.frame, cur.frame, planned, values, streaming, runner)
         # checks without large per-column parts are judged in the background while those parts are read
         # and reduced: judging is mostly numpy (PCA, binning) and the reading mostly polars, both outside
         # the interpreter lock

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from mlaudit import __version__
+from mlaudit.atomic import replacing
 from mlaudit.errors import MlauditError, UsageError
 from mlaudit.results import ExitCode, FailOn
 
@@ -113,16 +114,11 @@ def _check_output(path: Path | None, flag: str) -> None:
 
 def _write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a reader never sees half a report."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        with replacing(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UsageError(f"cannot write {path} ({exc.strerror or exc}); check the folder and its permissions") from None
-    except BaseException:  # interrupted (SIGINT, SIGTERM) while writing: the previous file stays whole
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _parse_as_of(text: str | None) -> dt.datetime | None:

@@ -11,12 +11,12 @@ warn_threshold, current (the measured value, e.g. a realised metric, when the re
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import polars as pl
 
+from mlaudit.atomic import replacing
 from mlaudit.errors import UsageError
 from mlaudit.results import AuditResult
 
@@ -67,14 +67,10 @@ def append(folder: Path, result: AuditResult) -> Path:
     target = folder / f"run-{run_id}.parquet"
     temporary = folder / f".run-{run_id}.parquet.tmp"
     try:
-        frame(result, run_id).write_parquet(temporary)
-        os.replace(temporary, target)
+        with replacing(target, temporary) as tmp:
+            frame(result, run_id).write_parquet(tmp)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise UsageError(f"--history {folder}: cannot write the run ({exc.strerror or exc})") from None
-    except BaseException:  # interrupted while writing: no half file left behind
-        temporary.unlink(missing_ok=True)
-        raise
     return target
 
 

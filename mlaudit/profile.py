@@ -31,6 +31,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from mlaudit import __version__, snapshots
+from mlaudit.atomic import replacing
 from mlaudit.checks import rows
 from mlaudit.checks.base import Context
 from mlaudit.checks.drift import N, profile_targets
@@ -109,13 +110,8 @@ def build(loaded: LoadedContract, reference: str | snapshots.Snapshot, output: P
     table = sample.to_arrow()
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), KEY: json.dumps(meta).encode()})
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    try:
+    with replacing(output) as tmp:
         pq.write_table(table, tmp)
-        tmp.replace(output)
-    except BaseException:  # a failed or interrupted write leaves the previous profile, and no temporary file
-        tmp.unlink(missing_ok=True)
-        raise
     return Profile(snap.source, int(snap.rows or 0), snap.fingerprint, loaded.sha256, bins, columns)
 
 

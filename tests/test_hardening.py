@@ -170,3 +170,19 @@ def test_a_compute_error_survives_the_trip_back_from_a_worker() -> None:
 
     back = pickle.loads(pickle.dumps(ComputeError("snapshots could not be computed (x)", "x")))
     assert isinstance(back, ComputeError) and back.reason == "x" and str(back) == "snapshots could not be computed (x)"
+
+
+@pytest.mark.parametrize("interruption", [OSError("disk full"), KeyboardInterrupt()], ids=["error", "interrupt"])
+def test_replacing_keeps_the_previous_file_when_the_write_fails(tmp_path: Path, interruption: BaseException) -> None:
+    """The one atomic-write helper behind reports, history runs and profiles."""
+    from mlaudit.atomic import replacing
+
+    target = tmp_path / "out.json"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(type(interruption)), replacing(target) as tmp:
+        tmp.write_text("half", encoding="utf-8")
+        raise interruption
+    assert target.read_text(encoding="utf-8") == "old" and [p.name for p in tmp_path.iterdir()] == ["out.json"]
+    with replacing(target) as tmp:
+        tmp.write_text("new", encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == "new" and [p.name for p in tmp_path.iterdir()] == ["out.json"]
