@@ -364,3 +364,19 @@ def test_rounding_that_comes_with_a_unit_change_is_left_to_the_unit_check(
     assert r.status is Status.passed and r.details["explained_by"] == "unit"
     ratio = float(r.message.split("also about ")[1].split("x larger")[0])
     assert 90 < ratio < 110
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_unit_change_quantiles_are_polars_nearest_quantiles(seed: int) -> None:
+    """The quantiles behind skew.unit_change, read off a numpy sort, equal polars' own 'nearest' quantiles
+    (ties, odd and even sizes, missing and infinite values dropped)."""
+    from mlaudit.checks.skew import LEVELS, _quantile_summary
+
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 3, 40, 41, 999, 1000, 12345):
+        x = rng.normal(size=n) if seed % 2 else rng.integers(0, 6, n).astype(float)
+        raw = np.r_[x, np.nan, np.inf, -np.inf]
+        got = _quantile_summary({"raw": raw, "reference:raw": raw[::-1]})
+        want = pl.Series(x).quantile(list(LEVELS), interpolation="nearest")
+        assert got["n"] == got["reference:n"] == n
+        assert got["q"] == got["reference:q"] == list(want)
