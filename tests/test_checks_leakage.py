@@ -769,3 +769,25 @@ def test_overlap_of_the_same_file_is_skipped(write_contract: Callable[..., Path]
     res = mlaudit.audit(write_contract(OVERLAP), path, path, only=["leakage.overlap"])
     r = _one(res, None)
     assert r.status is Status.skipped and "same files" in r.message
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rank_sums_equal_scipy_average_ranks(seed: int) -> None:
+    """The positives' sum of average ranks behind the exact AUC, from one numpy sort, equals scipy's
+    rankdata('average') over the rows with a value and a label (ties, missing values, unknown labels)."""
+    from scipy.stats import rankdata
+
+    from mlaudit.checks.leakage import rank_sums
+
+    rng = np.random.default_rng(seed)
+    n = 5000
+    x = rng.integers(0, 40, n).astype(float) if seed % 2 else rng.normal(size=n)
+    y = (rng.random(n) < 0.3).astype(float)
+    x[rng.random(n) < 0.05] = np.nan
+    y[rng.random(n) < 0.05] = np.nan
+    known = ~np.isnan(x) & ~np.isnan(y)
+    ranks = rankdata(x[known], method="average")
+    got = rank_sums({"x": x, "y": y, "reference:x": x[::-1], "reference:y": y[::-1]})
+    for side in ("", "reference:"):
+        assert got[f"{side}rs"] == pytest.approx(float(ranks[y[known] == 1].sum()), rel=0, abs=1e-6)
+        assert got[f"{side}n1"] == int((y[known] == 1).sum()) and got[f"{side}n0"] == int((y[known] == 0).sum())
