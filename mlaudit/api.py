@@ -30,7 +30,7 @@ from mlaudit.contract.compat import problems_against
 from mlaudit.contract.loader import LoadedContract, load_contract
 from mlaudit.contract.model import RESERVED_SECTIONS
 from mlaudit.engine import Engine, LocalEngine
-from mlaudit.errors import ComputeError, ContractError, DataError, UnreadableError, UsageError
+from mlaudit.errors import ComputeError, ContractError, DataError, QueryError, UsageError
 from mlaudit.results import AuditResult, CheckResult, FailOn, OwnerArea, Status
 
 ContractSource = str | os.PathLike[str] | LoadedContract
@@ -336,9 +336,7 @@ def audit(
                     v["parts"] = [next(reduced) for _ in p.parts]
                 else:
                     v.setdefault("parts", [])
-    except DataError as exc:
-        if isinstance(exc, UnreadableError) or str(exc).startswith(("outcomes:", "a snapshot file could not be read")):
-            raise
+    except QueryError as exc:  # polars failed without naming a file: name it when one cannot be decoded
         raise (unreadable() or exc) from None
     finally:
         if owned:

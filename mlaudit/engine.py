@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from mlaudit.checks.base import Part
-from mlaudit.errors import ComputeError, DataError, UsageError
+from mlaudit.errors import ComputeError, DataError, QueryError, UsageError
 
 #: Memory the large per-column arrays of one batch may take (sorted columns of both snapshots).
 BATCH_BYTES = 256 * 2**20
@@ -44,7 +44,7 @@ def run(frames: list[pl.LazyFrame], streaming: bool = False) -> list[pl.DataFram
             raise DataError("outcomes: the id column is repeated; each prediction may have one outcome") from None
         if isinstance(exc, pl.exceptions.ComputeError | pl.exceptions.InvalidOperationError):
             raise ComputeError(f"snapshots could not be read or computed ({reason})", reason) from None
-        raise DataError(f"snapshots could not be read or computed ({reason})") from None
+        raise QueryError(f"snapshots could not be read or computed ({reason})") from None
     except OSError as exc:  # a file gone since the scan, or not reachable from a Dask worker
         raise DataError(f"a snapshot file could not be read ({exc}); check that it exists where the audit "
                         "runs") from None
@@ -52,7 +52,7 @@ def run(frames: list[pl.LazyFrame], streaming: bool = False) -> list[pl.DataFram
         if type(exc).__name__ != "PanicException":
             raise
         reason = str(exc).splitlines()[0] if str(exc) else "corrupt data"
-        raise DataError(f"a snapshot file could not be decoded ({reason}); re-export it") from None
+        raise QueryError(f"a snapshot file could not be decoded ({reason}); re-export it") from None
 
 
 def preload(module: str = "scipy.stats") -> None:

@@ -29,9 +29,15 @@ class DataError(MlauditError):
     """A snapshot cannot be read or does not fit the contract's schema."""
 
 
-class ComputeError(DataError):
-    """The snapshots were read but an expression failed on their values (a rule casting text that does not
-    parse as a number). `reason` is polars' first line, for the check that owns the expression."""
+class QueryError(DataError):
+    """A query over the snapshots failed inside polars (reading, decoding or computing), with no file named:
+    the audit then looks for a file that cannot be decoded to name it (snapshots.locate_unreadable)."""
+
+
+class ComputeError(QueryError):
+    """polars reported a compute error: an expression failing on the values (a rule casting text that does
+    not parse as a number) or, as polars classes them too, damaged Parquet pages. `reason` is polars' first
+    line, for the check that owns the expression."""
 
     def __init__(self, message: str, reason: str = "") -> None:
         self.reason = reason
