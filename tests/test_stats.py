@@ -705,21 +705,50 @@ def test_ks_and_wasserstein_equal_the_separate_statistics(seed: int) -> None:
     assert w1 == pytest.approx(twosample.wasserstein(a[np.isfinite(a)], b[np.isfinite(b)]), rel=1e-12)
 
 
-@pytest.mark.parametrize(("seed", "block"), [(0, 7), (1, 50), (2, 1), (3, 13)])
-def test_blockwise_merge_gives_scipy_ks_and_wasserstein(monkeypatch: pytest.MonkeyPatch, seed: int, block: int
-                                                         ) -> None:
-    """Long samples are merged in blocks to bound memory; blocks never split ties and the integral carries
-    across block boundaries, so the statistics equal scipy's on the whole samples."""
+@pytest.mark.parametrize(("seed", "grid"), [(0, 7), (1, 50), (2, 1), (3, 13), (4, 3)])
+def test_grid_merge_gives_scipy_ks_and_wasserstein(monkeypatch: pytest.MonkeyPatch, seed: int, grid: int) -> None:
+    """Long samples are compared at cut points and merged only where the bounds between cuts leave doubt; with
+    coarse grids (long intervals, many merged) and ties at the cuts, the statistics equal scipy's."""
     from scipy import stats as sps
 
-    monkeypatch.setattr(twosample, "BLOCK", block)
+    monkeypatch.setattr(twosample, "GRID", grid)
+    monkeypatch.setattr(twosample, "SMALL", 0)
     rng = np.random.default_rng(seed)
     a = np.sort(np.r_[rng.poisson(3, 400), rng.normal(size=300)])  # many ties, some unique values
     b = np.sort(np.r_[rng.poisson(3.4, 250), rng.normal(0.3, 1, 150)])
-    assert len(twosample._blocks(a, b)) > 1
     ks, w1 = twosample.ks_and_wasserstein(a, b)
     assert ks.statistic == pytest.approx(sps.ks_2samp(a, b).statistic, rel=1e-12, abs=1e-15)
-    assert w1 == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-9)
+    assert w1 == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-12)
+
+
+@pytest.mark.parametrize("case", ["same", "shifted", "ties", "disjoint", "offset", "one_side_wider"])
+def test_grid_merge_at_the_default_grid_gives_scipy_ks_and_wasserstein(case: str) -> None:
+    """At the default grid, on samples long enough to use it: identical distributions (many intervals
+    merged), shifted ones (few), rounded values (ties at every cut), disjoint ranges, values far from zero
+    (timestamps in seconds: the sums are taken after subtracting, so no precision is lost) and one side
+    spreading far beyond the other."""
+    rng = np.random.default_rng(5)
+    size = twosample.SMALL + 40_000
+    a, b = {
+        "same": (rng.normal(size=size), rng.normal(size=size - 777)),
+        "shifted": (rng.normal(size=size), rng.normal(0.05, 1.1, size=size - 777)),
+        "ties": (np.round(rng.normal(size=size), 2), np.round(rng.normal(0.01, 1, size=size), 2)),
+        "disjoint": (rng.normal(size=size), rng.normal(10, 1, size=size)),
+        "offset": (1.7e9 + rng.normal(0, 100, size), 1.7e9 + rng.normal(0, 100, size)),
+        "one_side_wider": (rng.normal(size=size), rng.standard_t(1, size=size // 3)),
+    }[case]
+    a, b = np.sort(a), np.sort(b)
+    ks, w1 = twosample.ks_and_wasserstein(a, b)
+    assert ks.statistic == pytest.approx(sps.ks_2samp(a, b).statistic, rel=1e-12, abs=1e-15)
+    assert w1 == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-12)
+
+
+def test_below_counts_values_under_each_cut_with_ties() -> None:
+    """The count of values strictly below a cut, from the count up to it: one look back, a search for runs."""
+    values = np.array([1.0, 2.0, 2.0, 2.0, 3.0, 5.0])
+    cuts = np.array([0.5, 1.0, 2.0, 3.0, 4.0, 5.0])
+    upto = np.searchsorted(values, cuts, side="right").astype(np.float64)
+    assert twosample._below(values, upto, cuts).tolist() == np.searchsorted(values, cuts, side="left").tolist()
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -730,22 +759,6 @@ def test_sorted_quantiles_equal_numpy_bit_for_bit(seed: int) -> None:
         values = [rng.normal(size=n), rng.integers(0, 4, n).astype(float), rng.lognormal(0, 4, n)][seed % 3]
         qs = np.r_[0.0, np.arange(1, 37) / 37, 1.0]
         assert binning.sorted_quantiles(np.sort(values), qs).tolist() == np.quantile(values, qs).tolist()
-
-
-@pytest.mark.parametrize("ties", [False, True])
-def test_merge_in_cache_sized_blocks_gives_scipy_ks_and_wasserstein(ties: bool) -> None:
-    """At the default block size, samples longer than a block (with or without ties across sides) give
-    scipy's statistics: the block merge keeps every position and takes the sup only after runs of ties."""
-    rng = np.random.default_rng(11)
-    size = 2 * twosample.BLOCK + 1234
-    a, b = rng.normal(size=size), rng.normal(0.05, 1.1, size=size - 777)
-    if ties:
-        a, b = np.round(a, 2), np.round(b, 2)
-    a, b = np.sort(a), np.sort(b)
-    assert len(twosample._blocks(a, b)) > 1
-    ks, w1 = twosample.ks_and_wasserstein(a, b)
-    assert ks.statistic == pytest.approx(sps.ks_2samp(a, b).statistic, rel=1e-12, abs=1e-15)
-    assert w1 == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-9)
 
 
 def test_bin_edges_of_values_near_the_float_limit_stay_finite() -> None:
