@@ -300,7 +300,6 @@ def audit(
         planned += planner(ctx)
 
     say("computing statistics")
-    engines.preload()
     t = clock.timer()
     rows = max((n for n in (ref.rows, cur.rows) if n is not None), default=None)
     if streaming is None:

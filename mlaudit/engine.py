@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -53,18 +51,6 @@ def run(frames: list[pl.LazyFrame], streaming: bool = False) -> list[pl.DataFram
             raise
         reason = str(exc).splitlines()[0] if str(exc) else "corrupt data"
         raise QueryError(f"a snapshot file could not be decoded ({reason}); re-export it") from None
-
-
-def preload(module: str = "scipy.stats") -> None:
-    """Import `module` in a background thread while polars reads the snapshots.
-
-    scipy.stats takes about a second to import and the drift p-values need it; imported on first use it
-    would stall every reducing thread on the import lock, while polars' reading leaves the interpreter
-    free to import it beforehand at no cost in wall time.
-    """
-    if module not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=(module,), name=f"preload {module}",
-                         daemon=True).start()
 
 
 def value(column: pl.Series) -> Any:

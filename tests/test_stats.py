@@ -769,3 +769,72 @@ def test_bin_edges_of_values_near_the_float_limit_stay_finite() -> None:
         edges = binning.quantile_edges(values, 10)
     assert np.isfinite(edges).all() and np.all(np.diff(edges) > 0)
     assert edges.tolist() == np.unique(np.quantile(values, np.arange(1, 10) / 10)).tolist()
+
+
+@pytest.mark.parametrize("n", [1, 7, 140, 141, 500, 5_000, 99_999, 100_001, 500_000, 3_000_000])
+def test_kolmogorov_sf_equals_scipy_kstwo(n: int) -> None:
+    """P(D_n > d) without scipy.stats (Pelz-Good, Smirnov's one-sided tail, Ruben-Gambino at the ends)
+    equals scipy's kstwo.sf across the range drift p-values are read from, including both ends."""
+    from mlaudit.stats import kolmogorov
+
+    # scipy's own one-sided tail takes 0.7 s per value at n = 500,000: fewer points in that region there
+    zs = np.r_[0.0, 0.05, np.linspace(0.2, 3.0, 15 if n < 100_000 else 8), 4.0, 6.0, 19.0, 19.3, 30.0]
+    for d in np.r_[zs / math.sqrt(n), 0.4 / n, 0.75 / n, 1.0 - 0.5 / n, 0.5, 0.7, 1.0]:
+        if not 0.0 <= d <= 1.0:
+            continue
+        want = float(np.clip(sps.kstwo.sf(d, n), 0.0, 1.0))
+        assert kolmogorov.sf(float(d), n) == pytest.approx(want, rel=1e-10, abs=1e-300), (n, d)
+    assert math.isnan(kolmogorov.sf(float("nan"), n))
+
+
+def test_drift_p_values_do_not_import_scipy_stats() -> None:
+    """scipy.stats costs half a second of interpreter time to import, slowing the reading it overlaps with:
+    the KS p-value of a large sample is computed without it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from mlaudit.stats import twosample; "
+            "r = twosample.ks_p_value(0.002, 500_000, 400_000); "
+            "assert 0 < r.p_value < 1; print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("n", [141, 1_000, 20_000, 60_000])
+def test_smirnov_sum_equals_scipy(n: int) -> None:
+    """Smirnov's one-sided tail from Birnbaum and Tingey's sum (numpy, Loader's binomial terms) equals
+    scipy.special.smirnov, including a whole n(1-d) (a zero last term) and both ends of the range."""
+    from scipy import special
+
+    from mlaudit.stats import kolmogorov
+
+    for d in np.r_[np.array([0.3, 1.0, 1.5, 2.0, 3.0, 6.0, 12.0]) / math.sqrt(n), 0.5, 0.25, 1 - 10 / n, 1.0 / n]:
+        if d >= 1:
+            continue
+        want = float(special.smirnov(n, d))
+        assert kolmogorov.smirnov(n, float(d)) == pytest.approx(want, rel=1e-11, abs=1e-300), (n, d)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pca_equals_an_svd_of_the_standardised_rows(seed: int) -> None:
+    """The principal axes from the Gram matrix span the same subspace as numpy's SVD of the standardised
+    rows, explain the same share of variance, and give the same reconstruction errors; an exactly collinear
+    feature does not count towards the rank."""
+    from mlaudit.stats import pca
+
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(3000, 4))
+    x = np.c_[base, base @ rng.normal(size=(4, 3)) + 0.3 * rng.normal(size=(3000, 3)), 100 + 5 * base[:, 0]]
+    model = pca.fit(x)
+    z = (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
+    _, singular, vt = np.linalg.svd(z, full_matrices=False)
+    k = model.components.shape[1]
+    share = np.cumsum(singular**2) / np.sum(singular**2)
+    assert model.explained == pytest.approx(share[k - 1], rel=1e-10)
+    assert k == min(int(np.searchsorted(share, 0.65) + 1), int(np.sum(singular > 1e-6 * singular[0])) - 1)
+    projector = vt[:k].T @ vt[:k]
+    assert np.allclose(model.components @ model.components.T, projector, atol=1e-9)
+    other = rng.normal(size=(200, x.shape[1])) * x.std(axis=0) + x.mean(axis=0)
+    zo = (other - x.mean(axis=0)) / x.std(axis=0, ddof=1)
+    want = np.sqrt(np.sum((zo - zo @ projector) ** 2, axis=1))
+    assert np.allclose(model.errors(other), want, rtol=1e-9, atol=1e-12)

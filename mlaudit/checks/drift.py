@@ -226,12 +226,14 @@ def prepare(values: Mapping[str, Any]) -> dict[str, Any]:
     for side in ("", "reference:"):
         raw = out.pop(f"{side}raw", None)
         if raw is not None:
-            numbers = np.asarray(raw, dtype=np.float64)
-            finite = np.isfinite(numbers)
-            kept = numbers[finite]
-            out[f"{side}n"], out[f"{side}missing"] = numbers.size, numbers.size - kept.size
-            out[f"{side}values"] = kept
-        if out.get(f"{side}values") is not None:
+            # one sort of everything: NaN goes last and infinities sit at the ends, so the non-missing values
+            # are a slice of it, without a pass to find them and a copy to gather them
+            ordered = np.sort(np.asarray(raw, dtype=np.float64))
+            lo = int(np.searchsorted(ordered, -np.inf, side="right"))
+            hi = int(np.searchsorted(ordered, np.inf, side="left"))  # NaN sorts after +inf
+            out[f"{side}n"], out[f"{side}missing"] = ordered.size, ordered.size - (hi - lo)
+            out[f"{side}values"] = ordered[lo:hi]
+        elif out.get(f"{side}values") is not None:
             out[f"{side}values"] = np.sort(np.asarray(out[f"{side}values"], dtype=np.float64))
     return out
 

@@ -38,7 +38,9 @@ def column(name: str, dtype: pl.DataType, sentinel: Any, numeric: bool) -> pl.Ex
 
 
 def numeric_array(values: Any) -> NDArray[np.float64]:
-    """A sampled list as floats, nulls as NaN."""
+    """A sampled list as floats, nulls as NaN (a long list already arrives as such an array)."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        return values
     return pl.Series(_listed(values), dtype=pl.Float64).fill_null(float("nan")).to_numpy().astype(np.float64)
 
 

@@ -187,8 +187,13 @@ def _share_check(
     describe_extra: Any = None,
     examples: pl.Expr | None = None,
     owner_area: OwnerArea | None = None,
+    when_found: Mapping[str, pl.Expr] | None = None,
 ) -> Planned:
-    """Generic 'share of rows where `violated` holds' check with examples (ids of violating rows by default)."""
+    """Generic 'share of rows where `violated` holds' check with examples (ids of violating rows by default).
+
+    `when_found` expressions describe the violations (which values, how many distinct): they are evaluated
+    only when some row violates, in the small second pass, and are an empty list otherwise.
+    """
     ex = ctx.examples(violated) if examples is None else examples
     requests = {**_rows(), "n": violated.fill_null(False).sum()}
     requests.update(extra or {})
@@ -218,7 +223,11 @@ def _share_check(
                       f"({reason}); the other checks ran. Fix the expression or the data",
                       column=name, levels=levels, owner_area=owner_area)
 
-    return Planned(column=name, requests=requests, finish=finish, found_requests={"ex": (shown, ex)},
+    def found(v: Mapping[str, Any]) -> bool:
+        return int(v["n"]) > 0
+
+    return Planned(column=name, requests=requests, finish=finish,
+                   found_requests={"ex": (shown, ex), **{k: (found, e) for k, e in (when_found or {}).items()}},
                    on_error=failed)
 
 
@@ -288,10 +297,10 @@ def plan_allowed(ctx: Context) -> list[Planned]:
             continue
         as_text = pl.col(name).cast(pl.String)
         violated = ~_missing(ctx, name) & ~as_text.is_in([_as_text(v) for v in f.allowed])
-        extra = {"seen": as_text.filter(violated).unique().sort().head(5).implode()}
+        seen = {"seen": as_text.filter(violated).unique().sort().head(5).implode()}
         out.append(_share_check(
-            ALLOWED, ctx, name, violated, "hold values outside the allowed list", levels, extra,
-            lambda v: f" (e.g. {', '.join(repr(x) for x in v['seen'])})" if v["seen"] else "",
+            ALLOWED, ctx, name, violated, "hold values outside the allowed list", levels, None,
+            lambda v: f" (e.g. {', '.join(repr(x) for x in v['seen'])})" if v["seen"] else "", when_found=seen,
         ))
     return out
 
@@ -326,11 +335,12 @@ def plan_unique(ctx: Context) -> list[Planned]:
             continue
         col = pl.col(name)
         violated = ~_missing(ctx, name) & col.is_duplicated()
-        extra = {"distinct": col.filter(violated).n_unique()}
+        distinct = {"distinct": col.filter(violated).n_unique()}
         repeated = col.filter(violated).unique(maintain_order=True).head(MAX_EXAMPLES).implode()
         out.append(_share_check(
-            UNIQUE, ctx, name, violated, "share a value with another row", levels, extra,
-            lambda v: f" ({v['distinct']:,} distinct values repeated)", examples=repeated,
+            UNIQUE, ctx, name, violated, "share a value with another row", levels, None,
+            lambda v: f" ({v['distinct']:,} distinct values repeated)" if int(v["n"]) else "", examples=repeated,
+            when_found=distinct,
         ))
     return out
 

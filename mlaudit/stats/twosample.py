@@ -12,6 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from mlaudit.stats import kolmogorov
+
 
 @dataclass(frozen=True)
 class TestResult:
@@ -200,9 +202,7 @@ def _ks_result(d: float, n: int, m: int) -> TestResult:
     en = float(np.round(float(big) * small / (big + small)))
     if en < 1:  # one value per side: the asymptotic distribution is undefined
         return TestResult(d, float("nan"))
-    from scipy.stats import kstwo  # imported here: scipy.stats costs half a second to import
-
-    return TestResult(d, float(np.clip(kstwo.sf(d, en), 0.0, 1.0)))
+    return TestResult(d, kolmogorov.sf(d, int(en)))
 
 
 def ks_2samp(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> TestResult:
