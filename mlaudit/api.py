@@ -19,11 +19,11 @@ from typing import Any
 
 import polars as pl
 
-from mlaudit import __version__, snapshots
+from mlaudit import __version__, sampling, snapshots
 from mlaudit import engine as engines
 from mlaudit import history as history_store
 from mlaudit.checks import killswitch, monitoring
-from mlaudit.checks.base import OFFLINE_SUFFIX, ROW_INDEX, Context, Pairing, Planned
+from mlaudit.checks.base import OFFLINE_SUFFIX, Context, Pairing, Part, Planned
 from mlaudit.checks.chunks import chunking, validate_chunk
 from mlaudit.checks.registry import REGISTRY
 from mlaudit.contract.compat import problems_against
@@ -54,43 +54,42 @@ STREAMING_ROWS = 2_000_000
 
 def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], streaming: bool,
              paired: pl.LazyFrame | None = None, runner: Engine | None = None) -> list[dict[str, Any]]:
-    """Evaluate every request of every planned item: one select per snapshot (and per row sampling step),
-    all run together so polars can share the reading."""
+    """Evaluate every request of every planned item: one select per snapshot (per column when streaming).
+    Row-sampled items (Planned.row_step) are left out: their samples are read with the per-column parts
+    (sampling.py)."""
     values: list[dict[str, Any]] = [{} for _ in planned]
-    groups: dict[tuple[str, int, str | None], list[pl.Expr]] = {}
+    groups: dict[tuple[str, str | None], list[pl.Expr]] = {}
     # the same expression asked by several checks (a feature's AUC in training for two leakage checks) is
     # computed once: alias -> the alias that computes it
-    seen: dict[tuple[str, int, str | None, bytes], str] = {}  # (side, step, column, expression) -> alias
+    seen: dict[tuple[str, str | None, bytes], str] = {}  # (side, column, expression) -> alias
     copies: list[tuple[str, str, str]] = []  # (side, copy alias, source alias)
     for i, p in enumerate(planned):
-        steps = p.row_step or (0, 0)  # 0: the whole frame, no row index
+        if p.row_step is not None:
+            continue
         # streaming: one query per column, so an expression polars cannot stream (is_duplicated, examples)
         # makes it load that column, not every column of the snapshot
         column = p.column if streaming else None
-        for side, requests, step in (("reference:", p.reference_requests, steps[0]),
-                                     ("", p.requests, steps[1])):
+        for side, requests in (("reference:", p.reference_requests), ("", p.requests)):
             for k, e in requests.items():
                 alias = f"{i}\x1f{k}"
-                identity = (side, step, column, e.meta.serialize())
+                identity = (side, column, e.meta.serialize())
                 if identity in seen:
                     copies.append((side, alias, seen[identity]))
                     continue
                 seen[identity] = alias
-                groups.setdefault((side, step, column), []).append(e.alias(alias))
+                groups.setdefault((side, column), []).append(e.alias(alias))
     if paired is not None:
-        groups[("pair:", 0, None)] = [e.alias(f"{i}\x1f{k}") for i, p in enumerate(planned)
-                                      for k, e in p.pair_requests.items()]
-    jobs = [(side, step, exprs) for (side, step, _), exprs in groups.items() if exprs]
+        groups[("pair:", None)] = [e.alias(f"{i}\x1f{k}") for i, p in enumerate(planned)
+                                   for k, e in p.pair_requests.items()]
+    jobs = [(side, exprs) for (side, _), exprs in groups.items() if exprs]
     if not jobs:
         return values
     queries = []
-    for side, step, exprs in jobs:
+    for side, exprs in jobs:
         frame = paired if side == "pair:" and paired is not None else (ref if side else cur)
-        if step:
-            frame = frame.with_row_index(ROW_INDEX).gather_every(step)
         queries.append(frame.select(exprs))
     results = (runner or LocalEngine()).collect(queries, streaming)
-    for (side, _, _), result_frame in zip(jobs, results, strict=True):
+    for (side, _), result_frame in zip(jobs, results, strict=True):
         for key in result_frame.columns:
             index, name = key.split("\x1f", 1)
             values[int(index)][side + name] = engines.value(result_frame.get_column(key))
@@ -99,6 +98,22 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
         src_index, src_name = source.split("\x1f", 1)
         values[int(index)][side + name] = values[int(src_index)][side + src_name]
     return values
+
+
+def _reduce_by_column(runner: Engine, ref: pl.LazyFrame, cur: pl.LazyFrame, parts: list[Part], rows: int | None,
+                      streaming: bool) -> list[Any]:
+    """runner.reduce_parts, with the parts of one column next to each other (so in one batch, one decode of
+    the column): each moves to where its column first appears; the results come back in the given order."""
+    first: dict[str, int] = {}
+    for i, part in enumerate(parts):
+        if part.column is not None:
+            first.setdefault(part.column, i)
+    order = sorted(range(len(parts)), key=lambda i: (first[c] if (c := parts[i].column) is not None else i, i))
+    got = runner.reduce_parts(ref, cur, [parts[i] for i in order], rows, streaming)
+    out: list[Any] = [None] * len(parts)
+    for position, i in enumerate(order):
+        out[i] = got[position]
+    return out
 
 
 def _collect_isolating(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: list[Planned], streaming: bool,
@@ -319,22 +334,27 @@ def audit(
         # checks without large per-column parts are judged in the background while those parts are read
         # and reduced: judging is mostly numpy (PCA, binning) and the reading mostly polars, both outside
         # the interpreter lock
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlaudit-judge") as judging:
+        samples = sampling.plan(planned)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlaudit-judge") as judging:
             for i, (p, v) in enumerate(zip(planned, values, strict=True)):
-                if p.ready is None and p.finish is not None and not p.parts:
+                if p.ready is None and p.finish is not None and not p.parts and p.row_step is None:
                     v["parts"] = []
                     early[i] = judging.submit(p.finish, v)
             flat = [part for p in planned for part in p.parts]
             try:
-                reduced = iter(runner.reduce_parts(ref.frame, cur.frame, flat, rows, streaming))
+                reduced = _reduce_by_column(runner, ref.frame, cur.frame, flat + samples.parts, rows, streaming)
             except BaseException:  # an error or an interrupt: queued judgements are not worth waiting for
                 judging.shutdown(wait=False, cancel_futures=True)
                 raise
-            for v, p in zip(values, planned, strict=True):
+            sampling.evaluate(samples, reduced[len(flat):], planned, values)
+            own = iter(reduced[:len(flat)])
+            for i, (v, p) in enumerate(zip(values, planned, strict=True)):
                 if p.parts:  # the others may be read by a background judge right now; they hold [] already
-                    v["parts"] = [next(reduced) for _ in p.parts]
+                    v["parts"] = [next(own) for _ in p.parts]
                 else:
                     v.setdefault("parts", [])
+                if p.row_step is not None and p.ready is None and p.finish is not None:
+                    early[i] = judging.submit(p.finish, v)
     except QueryError as exc:  # polars failed without naming a file: name it when one cannot be decoded
         raise (unreadable() or exc) from None
     finally:

@@ -53,6 +53,10 @@ def run(frames: list[pl.LazyFrame], streaming: bool = False) -> list[pl.DataFram
         raise QueryError(f"a snapshot file could not be decoded ({reason}); re-export it") from None
 
 
+#: Requests whose key starts with this keep their list as a polars Series (row samples, see sampling.py).
+SERIES_KEY = "\x00series"
+
+
 def value(column: pl.Series) -> Any:
     """The single value of a one-row result column, as checks expect it."""
     if isinstance(column.dtype, pl.List):
@@ -98,7 +102,8 @@ def _values(jobs: list[tuple[str, pl.LazyFrame]], frames: list[pl.DataFrame], n:
     for (side, _), frame in zip(jobs, frames, strict=True):
         for key in frame.columns:
             b, name = key.split("\x1f", 1)
-            values[int(b)][side + name] = value(frame.get_column(key))
+            column = frame.get_column(key)
+            values[int(b)][side + name] = column[0] if name.startswith(SERIES_KEY) else value(column)
     return values
 
 

@@ -76,6 +76,8 @@ class Part:
     reference_requests: dict[str, pl.Expr]
     reduce: Callable[[Mapping[str, Any]], Any]
     weight: int = 1
+    column: str | None = None
+    """The column it reads, if one: parts of the same column are read in the same batch (one decode)."""
 
 
 @dataclass

@@ -513,7 +513,8 @@ def plan_features(ctx: Context) -> list[Planned]:
 
     null_levels = [ctx.levels(NULL_SHARE, t.column) for t in targets]
     parts = [Part(requests=_requests(t, ctx.current_schema, chunks, ""), reference_requests=reference,
-                  reduce=reducer(t, injected), weight=(4 if chunks is not None else 2) if t.kind == "numeric" else 0)
+                  reduce=reducer(t, injected), weight=(4 if chunks is not None else 2) if t.kind == "numeric" else 0,
+                  column=t.column)
              for t, (reference, injected) in zip(targets, sides, strict=True)]
 
     def finish(v: Mapping[str, Any]) -> list[CheckResult]:

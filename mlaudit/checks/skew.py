@@ -228,7 +228,8 @@ def plan_unit(ctx: Context) -> list[Planned]:
                           moved_ratio=ratio)
 
         # a part: the values are read in memory-bounded batches and reduced to their quantiles at once
-        part = Part(requests=_raw(name), reference_requests=_raw(name), reduce=_quantile_summary, weight=2)
+        part = Part(requests=_raw(name), reference_requests=_raw(name), reduce=_quantile_summary, weight=2,
+                    column=name)
         out.append(Planned(column=name, parts=[part], finish=finish))
     return out
 

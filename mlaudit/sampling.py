@@ -1,0 +1,104 @@
+"""Row samples (Planned.row_step) read with the per-column parts, not by queries of their own.
+
+A row sample (every k-th row of each snapshot, for multivariate drift, concept
+drift, the weak-slice search) used to be a query on
+`frame.with_row_index().gather_every(k)`: polars decodes every column of the
+snapshot in full to keep a tenth of it, a second decode of every file. Here
+each sampled column becomes one more small request, `col.gather_every(k)`, of
+the part that already reads that column (the drift and skew parts read each
+feature in full), so each column is decoded once. The sampled frame is then
+rebuilt from those columns and the original requests run on it eagerly: the
+same rows, the same expressions, the same values as the query gave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from mlaudit import engine as engines
+from mlaudit.checks.base import ROW_INDEX, Part, Planned
+from mlaudit.errors import ComputeError, QueryError
+
+Group = tuple[str, int]  # (side prefix: "" current, "reference:"; row step)
+
+
+@dataclass
+class Samples:
+    """The parts that read the sampled columns, and the columns each sampled frame needs."""
+
+    parts: list[Part]
+    groups: dict[Group, list[str]]
+
+
+def _key(step: int) -> str:
+    return f"{engines.SERIES_KEY}{step}"
+
+
+def _keep(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    return values
+
+
+def plan(planned: Sequence[Planned]) -> Samples:
+    """One part per sampled column (requesting it at every side and step it is sampled at), plus one part
+    for the row numbers of each sampled frame."""
+    groups: dict[Group, set[str]] = {}
+    for p in planned:
+        if p.row_step is None or p.ready is not None:
+            continue
+        for side, requests, step in (("reference:", p.reference_requests, p.row_step[0]),
+                                     ("", p.requests, p.row_step[1])):
+            if requests:
+                names = groups.setdefault((side, step), set())
+                names.update(n for e in requests.values() for n in e.meta.root_names() if n != ROW_INDEX)
+    columns = sorted({n for names in groups.values() for n in names})
+    parts = []
+    for name in columns:
+        current: dict[str, pl.Expr] = {}
+        reference: dict[str, pl.Expr] = {}
+        for (side, step), names in groups.items():
+            if name in names:
+                (reference if side else current)[_key(step)] = pl.col(name).gather_every(step).implode()
+        parts.append(Part(requests=current, reference_requests=reference, reduce=_keep, weight=0, column=name))
+    if groups:  # the original row numbers of the kept rows; also the frame's height when no column is sampled
+        index = {side + _key(step): pl.int_range(pl.len(), dtype=pl.UInt32).gather_every(step).implode()
+                 for side, step in groups}
+        parts.append(Part(requests={k: e for k, e in index.items() if not k.startswith("reference:")},
+                          reference_requests={k.removeprefix("reference:"): e for k, e in index.items()
+                                              if k.startswith("reference:")}, reduce=_keep, weight=0))
+    return Samples(parts=parts, groups={g: sorted(names) for g, names in groups.items()})
+
+
+def evaluate(samples: Samples, reduced: Sequence[Mapping[str, Any]], planned: Sequence[Planned],
+             values: list[dict[str, Any]]) -> None:
+    """Rebuild each sampled frame from the reduced parts (in plan order) and put the row-sampled requests'
+    values into `values`, as a query on the sampled frame would have."""
+    if not samples.groups:
+        return
+    *columns, index = reduced
+    frames: dict[Group, pl.DataFrame] = {}
+    for side, step in samples.groups:
+        data = {ROW_INDEX: index[side + _key(step)]}
+        for part, got in zip(samples.parts[:-1], columns, strict=True):
+            if part.column is not None and side + _key(step) in got:
+                data[part.column] = got[side + _key(step)]
+        frames[(side, step)] = pl.DataFrame(data)
+    for i, p in enumerate(planned):
+        if p.row_step is None or p.ready is not None:
+            continue
+        for side, requests, step in (("reference:", p.reference_requests, p.row_step[0]),
+                                     ("", p.requests, p.row_step[1])):
+            if not requests:
+                continue
+            try:
+                out = frames[(side, step)].select([e.alias(k) for k, e in requests.items()])
+            except pl.exceptions.PolarsError as exc:
+                reason = str(exc).splitlines()[0]
+                if isinstance(exc, pl.exceptions.ComputeError | pl.exceptions.InvalidOperationError):
+                    raise ComputeError(f"snapshots could not be read or computed ({reason})", reason) from None
+                raise QueryError(f"snapshots could not be read or computed ({reason})") from None
+            for key in out.columns:
+                values[i][side + key] = engines.value(out.get_column(key))
