@@ -838,3 +838,16 @@ def test_pca_equals_an_svd_of_the_standardised_rows(seed: int) -> None:
     zo = (other - x.mean(axis=0)) / x.std(axis=0, ddof=1)
     want = np.sqrt(np.sum((zo - zo @ projector) ** 2, axis=1))
     assert np.allclose(model.errors(other), want, rtol=1e-9, atol=1e-12)
+
+
+def test_interval_sums_in_blocks_equal_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sums behind the Wasserstein integral, taken in runs of intervals (bounded temporaries), equal
+    the same sums taken interval by interval in plain Python."""
+    rng = np.random.default_rng(8)
+    values = np.sort(np.round(rng.normal(size=5000), 1))
+    cuts = np.unique(np.r_[values[::97], values[-1]])
+    upto = np.searchsorted(values, cuts, side="right").astype(np.float64)
+    monkeypatch.setattr(twosample, "_SUM_BLOCK", 300)
+    got = twosample._gaps_to_top(values, upto, cuts[1:])
+    want = [sum(cuts[k + 1] - v for v in values[int(upto[k]):int(upto[k + 1])]) for k in range(cuts.size - 1)]
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-12)

@@ -6,6 +6,7 @@ arrays: the caller sorts each column once and every statistic reuses it.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,17 +116,29 @@ def _below(values: NDArray[np.float64], upto: NDArray[np.float64], cuts: NDArray
 def _gaps_to_top(values: NDArray[np.float64], upto: NDArray[np.float64], hi: NDArray[np.float64]
                  ) -> NDArray[np.float64]:
     """sum(hi_k - v) over the values v in each interval (cut k, cut k+1], subtracted before summing so that
-    values far from zero (timestamps as seconds) keep their precision."""
+    values far from zero (timestamps as seconds) keep their precision; in runs of intervals holding about
+    _SUM_BLOCK values, so that the temporaries stay small however long the samples are."""
     counts = np.diff(upto).astype(np.int64)
-    first, last = int(upto[0]), int(upto[-1])
+    starts = upto[:-1].astype(np.int64)
     out = np.zeros(counts.size)
-    filled = counts > 0
-    if not filled.any():
-        return out
-    gaps = np.repeat(hi, counts)
-    np.subtract(gaps, values[first:last], out=gaps)
-    out[filled] = np.add.reduceat(gaps, (upto[:-1][filled] - first).astype(np.int64))
+    ends = np.cumsum(counts)
+    cuts = np.r_[0, np.searchsorted(ends, np.arange(_SUM_BLOCK, int(ends[-1]) if ends.size else 0, _SUM_BLOCK),
+                                    side="right"), counts.size]
+    for k0, k1 in itertools.pairwise(cuts.tolist()):
+        if k1 <= k0:
+            continue
+        filled = np.flatnonzero(counts[k0:k1] > 0) + k0
+        if not filled.size:
+            continue
+        first, last = int(starts[k0]), int(upto[k1])
+        gaps = np.repeat(hi[k0:k1], counts[k0:k1])
+        np.subtract(gaps, values[first:last], out=gaps)
+        out[filled] = np.add.reduceat(gaps, starts[filled] - first)
     return out
+
+
+#: Values summed at a time by _gaps_to_top.
+_SUM_BLOCK = 1 << 20
 
 
 def _ranges(starts: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.int64]:
