@@ -330,14 +330,14 @@ def audit(
             return located[0]
 
         values = _collect_isolating(ref.frame, cur.frame, planned, streaming, paired, runner, unreadable)
-        _collect_found(ref.frame, cur.frame, planned, values, streaming, runner)
         # checks without large per-column parts are judged in the background while those parts are read
         # and reduced: judging is mostly numpy (PCA, binning) and the reading mostly polars, both outside
         # the interpreter lock
         samples = sampling.plan(planned)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlaudit-judge") as judging:
             for i, (p, v) in enumerate(zip(planned, values, strict=True)):
-                if p.ready is None and p.finish is not None and not p.parts and p.row_step is None:
+                if (p.ready is None and p.finish is not None and not p.parts and p.row_step is None
+                        and not p.found_requests):
                     v["parts"] = []
                     early[i] = judging.submit(p.finish, v)
             flat = [part for p in planned for part in p.parts]
@@ -348,11 +348,14 @@ def audit(
                 raise
             sampling.evaluate(samples, reduced[len(flat):], planned, values)
             own = iter(reduced[:len(flat)])
-            for i, (v, p) in enumerate(zip(values, planned, strict=True)):
+            for v, p in zip(values, planned, strict=True):
                 if p.parts:  # the others may be read by a background judge right now; they hold [] already
                     v["parts"] = [next(own) for _ in p.parts]
                 else:
                     v.setdefault("parts", [])
+            # examples of violating rows, for the checks that (on their counts, some from parts) warn or fail
+            _collect_found(ref.frame, cur.frame, planned, values, streaming, runner)
+            for i, (v, p) in enumerate(zip(values, planned, strict=True)):
                 if p.row_step is not None and p.ready is None and p.finish is not None:
                     early[i] = judging.submit(p.finish, v)
     except QueryError as exc:  # polars failed without naming a file: name it when one cannot be decoded

@@ -732,3 +732,27 @@ def test_reference_missing_a_feature_cannot_be_audited(write_contract: Callable[
     with pytest.raises(ContractError):
         mlaudit.audit(write_contract(contract("  x: {type: float}\n")), pl.DataFrame({"id": [1]}), cur,
                       clock=fixed_clock, only=["validation.schema"])
+
+
+def test_numeric_counts_from_the_shared_read_keep_sentinels_infinities_and_integers(
+        run_audit: Callable[..., AuditResult]) -> None:
+    """Numeric null shares and ranges are counted by numpy from the read drift shares: a sentinel and NaN
+    are missing, an infinity is not missing but outside the range, and an integer column reports integer
+    minimum and maximum (as polars did)."""
+    fs = [1.5, -1.0, INF, None, NAN, 20.0, 3.0, -INF]  # sentinel -1
+    ks = [4, None, 12, -7, 5, -1, 8, 9]  # sentinel -1
+    features = ("  f: {type: float, sentinel: -1, range: [0, 10]}\n"
+                "  k: {type: int, sentinel: -1, range: [0, 10]}\n")
+    res = run_audit(contract(features), {"id": list(range(1, 9)), "f": fs, "k": ks},
+                    only=["validation.null_share", "validation.range"])
+    f_missing = [is_missing(v) or v == -1 for v in fs]
+    k_missing = [v is None or v == -1 for v in ks]
+    null_f, null_k = one(res, "validation.null_share", "f"), one(res, "validation.null_share", "k")
+    assert null_f.count == sum(f_missing) == 3 and null_k.count == sum(k_missing) == 2
+    range_f, range_k = one(res, "validation.range", "f"), one(res, "validation.range", "k")
+    f_out = [not m and not (0 <= v <= 10) for v, m in zip(fs, f_missing, strict=True)]
+    k_out = [not m and not (0 <= v <= 10) for v, m in zip(ks, k_missing, strict=True)]
+    assert range_f.count == sum(f_out) == 3 and range_k.count == sum(k_out) == 2
+    assert "min -inf, max inf" in range_f.message
+    assert "min -7, max 12)" in range_k.message
+    assert range_k.examples == (3, 4) and range_f.examples == (3, 6, 8)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from mlaudit import dtypes
@@ -23,6 +24,7 @@ from mlaudit.checks.base import (
     CheckSpec,
     Context,
     Levels,
+    Part,
     Planned,
     limit_text,
     pct,
@@ -188,21 +190,27 @@ def _share_check(
     examples: pl.Expr | None = None,
     owner_area: OwnerArea | None = None,
     when_found: Mapping[str, pl.Expr] | None = None,
+    counted: Part | None = None,
 ) -> Planned:
     """Generic 'share of rows where `violated` holds' check with examples (ids of violating rows by default).
 
     `when_found` expressions describe the violations (which values, how many distinct): they are evaluated
-    only when some row violates, in the small second pass, and are an empty list otherwise.
+    only when some row violates, in the small second pass, and are an empty list otherwise. `counted`, a
+    part reducing the column to the same values (rows, n and the `extra` keys), replaces the polars
+    requests: numeric columns are counted by numpy from the read that drift and skew share.
     """
     ex = ctx.examples(violated) if examples is None else examples
-    requests = {**_rows(), "n": violated.fill_null(False).sum()}
-    requests.update(extra or {})
+    requests = {} if counted is not None else {**_rows(), "n": violated.fill_null(False).sum(), **(extra or {})}
+
+    def counts(v: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {**v, **v["parts"][0]} if counted is not None else v
 
     def graded(v: Mapping[str, Any]) -> Status:
         total = int(v[_ROWS])
         return levels.grade(share(int(v["n"]), total)) if total else Status.skipped
 
-    def finish(v: Mapping[str, Any]) -> CheckResult:
+    def finish(values: Mapping[str, Any]) -> CheckResult:
+        v = counts(values)
         total, count = int(v[_ROWS]), int(v["n"])
         if total == 0:
             return result(spec, ctx, Status.skipped, "current snapshot is empty", column=name)
@@ -215,7 +223,7 @@ def _share_check(
                       total=total, examples=v["ex"] if status is not Status.passed else (), owner_area=owner_area)
 
     def shown(v: Mapping[str, Any]) -> bool:  # examples are listed only on a warning or a failure
-        return graded(v) in (Status.warn, Status.fail)
+        return graded(counts(v)) in (Status.warn, Status.fail)
 
     def failed(reason: str) -> CheckResult:
         subject = f"'{name}': " if name else ""
@@ -224,9 +232,9 @@ def _share_check(
                       column=name, levels=levels, owner_area=owner_area)
 
     def found(v: Mapping[str, Any]) -> bool:
-        return int(v["n"]) > 0
+        return int(counts(v)["n"]) > 0
 
-    return Planned(column=name, requests=requests, finish=finish,
+    return Planned(column=name, requests=requests, finish=finish, parts=[counted] if counted is not None else [],
                    found_requests={"ex": (shown, ex), **{k: (found, e) for k, e in (when_found or {}).items()}},
                    on_error=failed)
 
@@ -243,7 +251,9 @@ def plan_null_share(ctx: Context) -> list[Planned]:
             continue
         violated = _missing(ctx, name)
         what = "are missing" + (f" (null or the sentinel {f.sentinel!r})" if f.sentinel is not None else "")
-        out.append(_share_check(NULL_SHARE, ctx, name, violated, what, levels))
+        counted = (Part(requests={"raw": _numeric_read(ctx, name)}, reference_requests={}, reduce=_count_missing,
+                        weight=1, column=name) if ctx.current_schema[name].is_numeric() else None)
+        out.append(_share_check(NULL_SHARE, ctx, name, violated, what, levels, counted=counted))
     return out
 
 
@@ -267,11 +277,58 @@ def plan_range(ctx: Context) -> list[Planned]:
         violated = usable & outside
         extra = {"min": col.filter(usable).min(), "max": col.filter(usable).max()}
         shown = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+        counted = Part(requests={"raw": _numeric_read(ctx, name)}, reference_requests={},
+                       reduce=_RangeCounts(lo, hi, ctx.current_schema[name].is_integer()), weight=1, column=name)
         out.append(_share_check(
             RANGE, ctx, name, violated, f"fall outside {shown}", levels, extra,
-            lambda v: f" (observed min {_num(v['min'])}, max {_num(v['max'])})",
+            lambda v: f" (observed min {_num(v['min'])}, max {_num(v['max'])})", counted=counted,
         ))
     return out
+
+
+def _numeric_read(ctx: Context, name: str) -> pl.Expr:
+    """The numeric column as floats, every missing value (null, NaN, the sentinel) as NaN and infinities
+    kept; without a sentinel it is exactly the expression drift reads the column with, so polars computes it
+    once for both."""
+    col = pl.col(name)
+    feature = ctx.contract.features.get(name)
+    if feature is not None and feature.sentinel is not None:
+        col = pl.when(_missing(ctx, name)).then(None).otherwise(col)
+    return col.cast(pl.Float64).fill_null(float("nan")).implode()
+
+
+def _count_missing(v: Mapping[str, Any]) -> dict[str, int]:
+    """rows and missing values (NaN: null, NaN or the sentinel) of a numeric read."""
+    x = np.asarray(v["raw"], dtype=np.float64)
+    return {_ROWS: int(x.size), "n": int(np.count_nonzero(np.isnan(x)))}
+
+
+@dataclass(frozen=True)
+class _RangeCounts:
+    """rows, values outside [lo, hi] (infinities included, missing values not) and the observed min and
+    max of the non-missing values, from a numeric read; whole numbers stay integers for integer columns."""
+
+    lo: float | None
+    hi: float | None
+    integer: bool
+
+    def __call__(self, v: Mapping[str, Any]) -> dict[str, Any]:
+        x = np.asarray(v["raw"], dtype=np.float64)
+        usable = x[~np.isnan(x)]
+        outside = np.isinf(usable)
+        if self.lo is not None:
+            outside |= usable < self.lo
+        if self.hi is not None:
+            outside |= usable > self.hi
+        lo_seen = float(usable.min()) if usable.size else None
+        hi_seen = float(usable.max()) if usable.size else None
+        return {_ROWS: int(x.size), "n": int(np.count_nonzero(outside)),
+                "min": self._typed(lo_seen), "max": self._typed(hi_seen)}
+
+    def _typed(self, value: float | None) -> float | int | None:
+        if value is not None and self.integer and value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        return value
 
 
 def _num(value: Any) -> str:
