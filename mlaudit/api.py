@@ -103,12 +103,15 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
 def _reduce_by_column(runner: Engine, ref: pl.LazyFrame, cur: pl.LazyFrame, parts: list[Part], rows: int | None,
                       streaming: bool) -> list[Any]:
     """runner.reduce_parts, with the parts of one column next to each other (so in one batch, one decode of
-    the column): each moves to where its column first appears; the results come back in the given order."""
+    the column): each moves to where its column first appears, those holding arrays first (see
+    engine.batches); the results come back in the given order."""
     first: dict[str, int] = {}
     for i, part in enumerate(parts):
         if part.column is not None:
             first.setdefault(part.column, i)
-    order = sorted(range(len(parts)), key=lambda i: (first[c] if (c := parts[i].column) is not None else i, i))
+    # within a column, the parts that hold arrays first: those that only aggregate then join their batch free
+    order = sorted(range(len(parts)), key=lambda i: (first[c] if (c := parts[i].column) is not None else i,
+                                                     parts[i].weight == 0, i))
     got = runner.reduce_parts(ref, cur, [parts[i] for i in order], rows, streaming)
     out: list[Any] = [None] * len(parts)
     for position, i in enumerate(order):

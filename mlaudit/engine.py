@@ -71,12 +71,20 @@ def value(column: pl.Series) -> Any:
 
 
 def batches(parts: list[Part], rows: int | None) -> list[list[int]]:
-    """Indexes of parts grouped so that one batch materialises at most BATCH_BYTES of row-length arrays."""
+    """Indexes of parts grouped so that one batch materialises at most BATCH_BYTES of row-length arrays.
+
+    A part of weight 0 that follows a part of the same column (Part.column) joins its batch at no cost: it
+    only aggregates values that batch decodes anyway; elsewhere every part counts at least one array."""
     per_array = 8 * (rows or 1_000_000)
     budget = max(1, BATCH_BYTES // per_array)
     out: list[list[int]] = []
     load = budget
+    previous: str | None = None
     for i, part in enumerate(parts):
+        if part.weight == 0 and part.column is not None and part.column == previous and out:
+            out[-1].append(i)
+            continue
+        previous = part.column
         weight = max(1, part.weight)
         if load + weight > budget and (not out or out[-1]):
             out.append([])

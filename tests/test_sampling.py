@@ -97,14 +97,29 @@ def test_parts_of_one_column_are_reduced_in_one_batch(monkeypatch: pytest.Monkey
             seen.append([p.column for p in parts])
             return super().reduce_parts(ref, cur, parts, rows, streaming)
 
-    def part(column: str | None, tag: str) -> Part:
-        return Part(requests={"n": pl.len()}, reference_requests={}, reduce=lambda v, tag=tag: tag, column=column)
+    def part(column: str | None, tag: str, weight: int = 1) -> Part:
+        return Part(requests={"n": pl.len()}, reference_requests={}, reduce=lambda v, tag=tag: tag, column=column,
+                    weight=weight)
 
-    parts = [part("x", "x1"), part("k", "k1"), part(None, "none"), part("c", "c1"), part("x", "x2"),
+    parts = [part("x", "x1", 0), part("k", "k1"), part(None, "none"), part("c", "c1"), part("x", "x2"),
              part("k", "k2")]
     got = api._reduce_by_column(Recording(), ref, cur, parts, 1000, streaming=False)
     assert seen == [["x", "x", "k", "k", None, "c"]]
     assert got == ["x1", "k1", "none", "c1", "x2", "k2"]
+
+
+def test_aggregating_parts_join_the_batch_of_their_column_at_no_cost() -> None:
+    """Batches are bounded by row-length arrays; a part of weight 0 right after a part of its column only
+    aggregates values that batch decodes anyway (validation counts, a sample), so it joins that batch free
+    and the column is not decoded again in the next one. Elsewhere every part counts at least one array."""
+
+    def part(column: str | None, weight: int) -> Part:
+        return Part(requests={}, reference_requests={}, reduce=lambda v: v, weight=weight, column=column)
+
+    rows = engines.BATCH_BYTES // (8 * 3)  # a budget of three arrays per batch
+    parts = [part("a", 2), part("a", 0), part("a", 0), part("b", 2), part("b", 0), part(None, 0), part("c", 0),
+             part("c", 1), part("d", 1)]
+    assert engines.batches(parts, rows) == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
 
 
 def test_a_validation_and_drift_audit_reads_no_sampled_frame(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from mlaudit import dtypes
@@ -196,8 +195,8 @@ def _share_check(
 
     `when_found` expressions describe the violations (which values, how many distinct): they are evaluated
     only when some row violates, in the small second pass, and are an empty list otherwise. `counted`, a
-    part reducing the column to the same values (rows, n and the `extra` keys), replaces the polars
-    requests: numeric columns are counted by numpy from the read that drift and skew share.
+    part giving the same values (rows, n and the `extra` keys), replaces the requests: numeric columns are
+    counted in the batch that reads them for drift and skew (see _counted).
     """
     ex = ctx.examples(violated) if examples is None else examples
     requests = {} if counted is not None else {**_rows(), "n": violated.fill_null(False).sum(), **(extra or {})}
@@ -251,8 +250,7 @@ def plan_null_share(ctx: Context) -> list[Planned]:
             continue
         violated = _missing(ctx, name)
         what = "are missing" + (f" (null or the sentinel {f.sentinel!r})" if f.sentinel is not None else "")
-        counted = (Part(requests={"raw": _numeric_read(ctx, name)}, reference_requests={}, reduce=_count_missing,
-                        weight=1, column=name) if ctx.current_schema[name].is_numeric() else None)
+        counted = _counted(name, violated) if ctx.current_schema[name].is_numeric() else None
         out.append(_share_check(NULL_SHARE, ctx, name, violated, what, levels, counted=counted))
     return out
 
@@ -276,8 +274,7 @@ def plan_range(ctx: Context) -> list[Planned]:
             outside = outside | (col > hi)
         violated = usable & outside
         shown = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
-        counted = Part(requests={"raw": _numeric_read(ctx, name)}, reference_requests={},
-                       reduce=_RangeCounts(lo, hi, ctx.current_schema[name].is_integer()), weight=1, column=name)
+        counted = _counted(name, violated, {"min": col.filter(usable).min(), "max": col.filter(usable).max()})
         out.append(_share_check(
             RANGE, ctx, name, violated, f"fall outside {shown}", levels, None,
             lambda v: f" (observed min {_num(v['min'])}, max {_num(v['max'])})", counted=counted,
@@ -285,49 +282,16 @@ def plan_range(ctx: Context) -> list[Planned]:
     return out
 
 
-def _numeric_read(ctx: Context, name: str) -> pl.Expr:
-    """The numeric column as floats, every missing value (null, NaN, the sentinel) as NaN and infinities
-    kept; without a sentinel it is exactly the expression drift reads the column with, so polars computes it
-    once for both."""
-    col = pl.col(name)
-    feature = ctx.contract.features.get(name)
-    if feature is not None and feature.sentinel is not None:
-        col = pl.when(_missing(ctx, name)).then(None).otherwise(col)
-    return col.cast(pl.Float64).fill_null(float("nan")).implode()
+def _counted(name: str, violated: pl.Expr, extra: Mapping[str, pl.Expr] | None = None) -> Part:
+    """A numeric column's share-check counts (rows, violating rows, `extra`) as a part: evaluated in the
+    batch that reads the column for drift and skew, so the column is decoded once, not again by the
+    validation query. Only aggregates come back (no row-length array): it weighs nothing in a batch."""
+    requests = {**_rows(), "n": violated.fill_null(False).sum(), **(extra or {})}
+    return Part(requests=requests, reference_requests={}, reduce=_as_read, weight=0, column=name)
 
 
-def _count_missing(v: Mapping[str, Any]) -> dict[str, int]:
-    """rows and missing values (NaN: null, NaN or the sentinel) of a numeric read."""
-    x = np.asarray(v["raw"], dtype=np.float64)
-    return {_ROWS: int(x.size), "n": int(np.count_nonzero(np.isnan(x)))}
-
-
-@dataclass(frozen=True)
-class _RangeCounts:
-    """rows, values outside [lo, hi] (infinities included, missing values not) and the observed min and
-    max of the non-missing values, from a numeric read; whole numbers stay integers for integer columns."""
-
-    lo: float | None
-    hi: float | None
-    integer: bool
-
-    def __call__(self, v: Mapping[str, Any]) -> dict[str, Any]:
-        x = np.asarray(v["raw"], dtype=np.float64)
-        usable = x[~np.isnan(x)]
-        outside = np.isinf(usable)
-        if self.lo is not None:
-            outside |= usable < self.lo
-        if self.hi is not None:
-            outside |= usable > self.hi
-        lo_seen = float(usable.min()) if usable.size else None
-        hi_seen = float(usable.max()) if usable.size else None
-        return {_ROWS: int(x.size), "n": int(np.count_nonzero(outside)),
-                "min": self._typed(lo_seen), "max": self._typed(hi_seen)}
-
-    def _typed(self, value: float | None) -> float | int | None:
-        if value is not None and self.integer and value.is_integer() and abs(value) < 2**53:
-            return int(value)
-        return value
+def _as_read(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    return values
 
 
 def _num(value: Any) -> str:
