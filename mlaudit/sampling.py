@@ -20,8 +20,7 @@ from typing import Any
 import polars as pl
 
 from mlaudit import engine as engines
-from mlaudit.checks.base import ROW_INDEX, Part, Planned
-from mlaudit.errors import ComputeError, QueryError
+from mlaudit.checks.base import ROW_INDEX, Part, Planned, keep_values
 
 Group = tuple[str, int]  # (side prefix: "" current, "reference:"; row step)
 
@@ -36,10 +35,6 @@ class Samples:
 
 def _key(step: int) -> str:
     return f"{engines.SERIES_KEY}{step}"
-
-
-def _keep(values: Mapping[str, Any]) -> Mapping[str, Any]:
-    return values
 
 
 def plan(planned: Sequence[Planned]) -> Samples:
@@ -62,13 +57,13 @@ def plan(planned: Sequence[Planned]) -> Samples:
         for (side, step), names in groups.items():
             if name in names:
                 (reference if side else current)[_key(step)] = pl.col(name).gather_every(step).implode()
-        parts.append(Part(requests=current, reference_requests=reference, reduce=_keep, weight=0, column=name))
+        parts.append(Part(requests=current, reference_requests=reference, reduce=keep_values, weight=0, column=name))
     if groups:  # the original row numbers of the kept rows; also the frame's height when no column is sampled
         index = {side + _key(step): pl.int_range(pl.len(), dtype=pl.UInt32).gather_every(step).implode()
                  for side, step in groups}
         parts.append(Part(requests={k: e for k, e in index.items() if not k.startswith("reference:")},
                           reference_requests={k.removeprefix("reference:"): e for k, e in index.items()
-                                              if k.startswith("reference:")}, reduce=_keep, weight=0))
+                                              if k.startswith("reference:")}, reduce=keep_values, weight=0))
     return Samples(parts=parts, groups={g: sorted(names) for g, names in groups.items()})
 
 
@@ -93,12 +88,7 @@ def evaluate(samples: Samples, reduced: Sequence[Mapping[str, Any]], planned: Se
                                      ("", p.requests, p.row_step[1])):
             if not requests:
                 continue
-            try:
-                out = frames[(side, step)].select([e.alias(k) for k, e in requests.items()])
-            except pl.exceptions.PolarsError as exc:
-                reason = str(exc).splitlines()[0]
-                if isinstance(exc, pl.exceptions.ComputeError | pl.exceptions.InvalidOperationError):
-                    raise ComputeError(f"snapshots could not be read or computed ({reason})", reason) from None
-                raise QueryError(f"snapshots could not be read or computed ({reason})") from None
+            # through engine.run, so that a failure reads as it would from the query it replaces
+            out = engines.run([frames[(side, step)].lazy().select([e.alias(k) for k, e in requests.items()])])[0]
             for key in out.columns:
                 values[i][side + key] = engines.value(out.get_column(key))

@@ -80,6 +80,11 @@ class Part:
     """The column it reads, if one: parts of the same column are read in the same batch (one decode)."""
 
 
+
+def keep_values(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A Part's reduce for parts that only aggregate (or sample): their values are already small."""
+    return values
+
 @dataclass
 class Planned:
     """Future results: the expressions they need and how to judge their values.

@@ -25,6 +25,7 @@ from mlaudit.checks.base import (
     Levels,
     Part,
     Planned,
+    keep_values,
     limit_text,
     pct,
     result,
@@ -287,11 +288,7 @@ def _counted(name: str, violated: pl.Expr, extra: Mapping[str, pl.Expr] | None =
     batch that reads the column for drift and skew, so the column is decoded once, not again by the
     validation query. Only aggregates come back (no row-length array): it weighs nothing in a batch."""
     requests = {**_rows(), "n": violated.fill_null(False).sum(), **(extra or {})}
-    return Part(requests=requests, reference_requests={}, reduce=_as_read, weight=0, column=name)
-
-
-def _as_read(values: Mapping[str, Any]) -> Mapping[str, Any]:
-    return values
+    return Part(requests=requests, reference_requests={}, reduce=keep_values, weight=0, column=name)
 
 
 def _num(value: Any) -> str:
