@@ -253,10 +253,11 @@ def _write_reports(result: Any, markdown_path: Path | None, html_path: Path | No
                    annotations: bool | None) -> None:
     """Write the requested report files (atomically) and print GitHub Actions annotations when asked or in
     GitHub Actions; `mlaudit audit` and `mlaudit report` share it."""
-    from mlaudit.report import annotations as gh
-    from mlaudit.report import html, junit, markdown
+    from mlaudit.report import annotations as gh  # the other formats are imported only when asked for
 
     if markdown_path is not None:
+        from mlaudit.report import markdown
+
         summary = markdown.render(result)
         _write_atomic(markdown_path, summary)
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -268,8 +269,12 @@ def _write_reports(result: Any, markdown_path: Path | None, html_path: Path | No
                 typer.echo(f"mlaudit: warning: cannot append to GITHUB_STEP_SUMMARY {step_summary} "
                            f"({exc.strerror or exc}); the summary is in {markdown_path}", err=True)
     if html_path is not None:
+        from mlaudit.report import html
+
         _write_atomic(html_path, html.render(result))
     if junit_path is not None:
+        from mlaudit.report import junit
+
         _write_atomic(junit_path, junit.render(result, warnings_fail=result.fail_on.value == "warning"))
     if annotations or (annotations is None and gh.in_github_actions(os.environ)):
         text = gh.render(result)
@@ -519,6 +524,11 @@ def main() -> None:
     """Console-script entry point: usage errors become one line and exit code 2."""
     from typer.exceptions import TyperException
 
+    # the audit runs its statistics in parallel itself, a column per thread; a BLAS pool of its own would only
+    # spin between the few matrix products (PCA) and take cores from that work. Read when numpy loads, which
+    # is after this (mlaudit's package import is lazy); a value the user set is kept.
+    for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     # SIGTERM (a cron timeout, a container stop) ends the run as Ctrl-C does: temporary files are removed and
     # the exit code says the audit did not complete; Python's default would die without cleaning up
     signal.signal(signal.SIGTERM, _terminated)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -272,3 +274,13 @@ def test_contract_check_against_notes_absent_role_columns(
     missing_feature = write_parquet("nofeat.parquet", {"id": [1], "c": ["a"], "p": [0.5]})
     res = runner.invoke(app, ["contract", "check", str(contract), "--against", str(missing_feature)])
     assert res.exit_code == 2 and "column 'x' is not in the given snapshot" in res.stderr
+
+
+def test_importing_the_cli_loads_neither_numpy_nor_scipy() -> None:
+    """`mlaudit --help` and the CLI's start stay quick, and the CLI can set numpy's BLAS threads before
+    numpy loads: the package's public names are imported on first use."""
+    code = ("import sys, mlaudit.cli, mlaudit\n"
+            "assert 'numpy' not in sys.modules and 'polars' not in sys.modules, sorted(sys.modules)\n"
+            "assert mlaudit.audit.__name__ == 'audit' and 'numpy' in sys.modules\n"
+            "assert 'scipy' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

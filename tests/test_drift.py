@@ -376,3 +376,14 @@ def test_chunk_by_time_without_event_time_is_a_usage_error(tmp_path: Path) -> No
 
     with pytest.raises(UsageError, match="event_time"):
         mlaudit.audit(write_contract(tmp_path / "c.yaml", {"x": "float"}), *_frames(), only=["drift"], chunk="1d")
+
+
+def test_multivariate_z_limit_is_the_student_t_quantile_it_stands_for() -> None:
+    """Z_LIMIT is written out (importing the check must not load scipy); it is t's quantile on
+    REFERENCE_CHUNKS - 1 degrees of freedom at a normal 3-sigma one-sided tail."""
+    from scipy import special
+
+    from mlaudit.checks import multivariate
+
+    expected = special.stdtrit(multivariate.REFERENCE_CHUNKS - 1, 1 - special.ndtr(-3.0))
+    assert float(expected) == pytest.approx(multivariate.Z_LIMIT, rel=1e-15)

@@ -16,7 +16,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from mlaudit.checks.base import CheckSpec, Context, Levels, result
 from mlaudit.checks.outcome_data import Setup, Side
@@ -159,6 +158,8 @@ def _chunk(ctx: Context, cur: Side, rows: Any, label: str, metric: str, calibrat
         lo_l, hi_l = cbpe.percentiles(draws)
         sd = float(draws.std(ddof=1)) if draws.size > 1 else float("nan")
         z = (real - float(draws.mean())) / sd if sd > 0 and math.isfinite(real) else 0.0
+        from scipy import special  # loaded on first use: not at start-up
+
         out.update(realised=real, estimate_labelled=est_l, band_labelled=[lo_l, hi_l],
                    realised_within_band=bool(lo_l <= real <= hi_l) if math.isfinite(real) else True,
                    p_value=float(2 * special.ndtr(-abs(z))))

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 MIN_BIN_ROWS = 5
 
@@ -56,6 +55,8 @@ def binned_mean_shift(ref_values: NDArray[np.float64], ref_bins: NDArray[np.int6
     diff = c_mean - r_mean
     chi2 = float(np.sum(diff[usable] ** 2 / (pooled_var[usable] * (1 / n[usable] + 1 / m[usable]))))
     dof = int(usable.sum())
+    from scipy import special  # loaded on first use: not at start-up
+
     p = float(special.chdtrc(dof, chi2)) if dof > 0 else float("nan")
     seen = (n > 0) & (m > 0)
     weights = np.where(seen, m, 0.0)

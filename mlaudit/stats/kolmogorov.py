@@ -18,7 +18,6 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 #: Up to this n, Simard and L'Ecuyer use exact recursions (left to scipy).
 EXACT_N = 140
@@ -67,6 +66,8 @@ def smirnov(n: int, d: float) -> float:
     term: all terms are positive, so the sum is accurate to about 1e-13. Vectorised over j: 50 ms at
     n = 500,000, where scipy.special.smirnov takes 0.7 s."""
     if n <= EXACT_N or n > SMIRNOV_EXACT_UP_TO or not 0.0 < d < 1.0:
+        from scipy import special  # loaded on first use: not at start-up
+
         return float(special.smirnov(n, d))
     last = math.floor(n * (1.0 - d) * (1 + 1e-15))  # scipy's rounding of n(1-d) to an integer
     total = math.exp(n * math.log1p(-d))  # j = 0: p = d, the pmf (1 - d)^n, times d/p = 1
