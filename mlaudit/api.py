@@ -164,6 +164,15 @@ def _collect_found(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Plann
             values[i].update(got)
 
 
+def _judge_sampled(sampled: dict[sampling.Group, pl.DataFrame], p: Planned, values: dict[str, Any]
+                   ) -> CheckResult | list[CheckResult]:
+    """A row-sampled item's requests evaluated on the sampled frames, then judged: in a judging thread, so
+    that the items' evaluations (polars) and judgements (numpy) run side by side."""
+    assert p.finish is not None
+    sampling.evaluate(sampled, p, values)
+    return p.finish(values)
+
+
 def _pairing(loaded: LoadedContract, cur: snapshots.Snapshot, off: snapshots.Snapshot
              ) -> tuple[pl.LazyFrame, Pairing]:
     """Pair serving rows with the offline rows of the same entities (row-level skew)."""
@@ -349,7 +358,7 @@ def audit(
             except BaseException:  # an error or an interrupt: queued judgements are not worth waiting for
                 judging.shutdown(wait=False, cancel_futures=True)
                 raise
-            sampling.evaluate(samples, reduced[len(flat):], planned, values)
+            sampled = sampling.frames(samples, reduced[len(flat):])
             own = iter(reduced[:len(flat)])
             for v, p in zip(values, planned, strict=True):
                 if p.parts:  # the others may be read by a background judge right now; they hold [] already
@@ -360,7 +369,7 @@ def audit(
             _collect_found(ref.frame, cur.frame, planned, values, streaming, runner)
             for i, (v, p) in enumerate(zip(values, planned, strict=True)):
                 if p.row_step is not None and p.ready is None and p.finish is not None:
-                    early[i] = judging.submit(p.finish, v)
+                    early[i] = judging.submit(_judge_sampled, sampled, p, v)
     except QueryError as exc:  # polars failed without naming a file: name it when one cannot be decoded
         raise (unreadable() or exc) from None
     finally:

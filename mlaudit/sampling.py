@@ -67,28 +67,30 @@ def plan(planned: Sequence[Planned]) -> Samples:
     return Samples(parts=parts, groups={g: sorted(names) for g, names in groups.items()})
 
 
-def evaluate(samples: Samples, reduced: Sequence[Mapping[str, Any]], planned: Sequence[Planned],
-             values: list[dict[str, Any]]) -> None:
-    """Rebuild each sampled frame from the reduced parts (in plan order) and put the row-sampled requests'
-    values into `values`, as a query on the sampled frame would have."""
+def frames(samples: Samples, reduced: Sequence[Mapping[str, Any]]) -> dict[Group, pl.DataFrame]:
+    """Each sampled frame, rebuilt from the reduced parts (in plan order): its row numbers and columns."""
     if not samples.groups:
-        return
+        return {}
     *columns, index = reduced
-    frames: dict[Group, pl.DataFrame] = {}
+    out: dict[Group, pl.DataFrame] = {}
     for side, step in samples.groups:
         data = {ROW_INDEX: index[side + _key(step)]}
         for part, got in zip(samples.parts[:-1], columns, strict=True):
             if part.column is not None and side + _key(step) in got:
                 data[part.column] = got[side + _key(step)]
-        frames[(side, step)] = pl.DataFrame(data)
-    for i, p in enumerate(planned):
-        if p.row_step is None or p.ready is not None:
+        out[(side, step)] = pl.DataFrame(data)
+    return out
+
+
+def evaluate(sampled: Mapping[Group, pl.DataFrame], p: Planned, values: dict[str, Any]) -> None:
+    """Put one row-sampled item's request values into `values`, as a query on the sampled frames would have
+    (each item on its own: the judging threads evaluate theirs side by side)."""
+    assert p.row_step is not None
+    for side, requests, step in (("reference:", p.reference_requests, p.row_step[0]),
+                                 ("", p.requests, p.row_step[1])):
+        if not requests:
             continue
-        for side, requests, step in (("reference:", p.reference_requests, p.row_step[0]),
-                                     ("", p.requests, p.row_step[1])):
-            if not requests:
-                continue
-            # through engine.run, so that a failure reads as it would from the query it replaces
-            out = engines.run([frames[(side, step)].lazy().select([e.alias(k) for k, e in requests.items()])])[0]
-            for key in out.columns:
-                values[i][side + key] = engines.value(out.get_column(key))
+        # through engine.run, so that a failure reads as it would from the query it replaces
+        out = engines.run([sampled[(side, step)].lazy().select([e.alias(k) for k, e in requests.items()])])[0]
+        for key in out.columns:
+            values[side + key] = engines.value(out.get_column(key))

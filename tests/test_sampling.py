@@ -53,7 +53,9 @@ def test_sampled_requests_equal_a_query_on_the_sampled_frame(tmp_path: Path) -> 
     samples = sampling.plan(planned)
     reduced = engines.LocalEngine().reduce_parts(ref, cur, samples.parts, 1000, streaming=False)
     values: list[dict[str, Any]] = [{}, {}]
-    sampling.evaluate(samples, reduced, planned, values)
+    sampled = sampling.frames(samples, reduced)
+    for p, v in zip(planned, values, strict=True):
+        sampling.evaluate(sampled, p, v)
     for i, p in enumerate(planned):
         assert p.row_step is not None
         for side, frame, step, requests in (("reference:", ref, p.row_step[0], p.reference_requests),
@@ -80,9 +82,9 @@ def test_an_empty_snapshot_samples_to_empty_values(tmp_path: Path) -> None:
                        row_step=(1, 1))]
     samples = sampling.plan(planned)
     reduced = engines.LocalEngine().reduce_parts(frame, frame, samples.parts, 0, streaming=False)
-    values: list[dict[str, Any]] = [{}]
-    sampling.evaluate(samples, reduced, planned, values)
-    assert values[0]["n"] == 0 and values[0]["x"] == []
+    values: dict[str, Any] = {}
+    sampling.evaluate(sampling.frames(samples, reduced), planned[0], values)
+    assert values["n"] == 0 and values["x"] == []
 
 
 def test_parts_of_one_column_are_reduced_in_one_batch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -851,3 +851,15 @@ def test_interval_sums_in_blocks_equal_one_pass(monkeypatch: pytest.MonkeyPatch)
     got = twosample._gaps_to_top(values, upto, cuts[1:])
     want = [sum(cuts[k + 1] - v for v in values[int(upto[k]):int(upto[k + 1])]) for k in range(cuts.size - 1)]
     assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("n_edges", [0, 1, 9, 32, 33, 200])
+def test_bin_index_is_searchsorted_left(n_edges: int) -> None:
+    """Bins by comparison (few edges) or binary search (many) equal np.searchsorted(edges, x, 'left'):
+    a value on an edge in the bin below it, infinities in the outer bins, NaN past the last bin."""
+    rng = np.random.default_rng(n_edges)
+    edges = np.unique(np.round(rng.normal(size=n_edges), 1))
+    values = np.r_[np.round(rng.normal(size=5000), 1), edges, -np.inf, np.inf, np.nan, np.nan]
+    got = binning.bin_index(edges, values)
+    assert got.dtype == np.int64
+    assert got.tolist() == np.searchsorted(edges, values, side="left").tolist()

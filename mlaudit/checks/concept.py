@@ -70,7 +70,7 @@ def feature_bins(kind: str, ref_raw: Any, cur_raw: Any, k: int
         missing = len(labels) - 1
 
         def index(x: NDArray[np.float64]) -> NDArray[np.int64]:
-            out = np.searchsorted(edges, x, side="left").astype(np.int64)
+            out = binning.bin_index(edges, x)
             out[np.isnan(x)] = missing
             return out
 

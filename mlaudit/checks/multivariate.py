@@ -65,18 +65,21 @@ def matrix(values: Mapping[str, Any], features: list[tuple[str, str]], freqs: di
 
 def impute_reference_means(x_ref: NDArray[np.float64], x_cur: NDArray[np.float64]
                            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Both matrices with missing and infinite values replaced by the reference's column means."""
-    finite = np.isfinite(x_ref)
-    counts = finite.sum(axis=0)
-    means = np.where(counts > 0, np.where(finite, x_ref, 0.0).sum(axis=0) / np.maximum(counts, 1), 0.0)
-    return _impute(x_ref, means, finite), _impute(x_cur, means)
-
-
-def _impute(x: NDArray[np.float64], means: NDArray[np.float64],
-            finite: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
-    """Missing and infinite values become the reference mean (they carry no position to reconstruct)."""
-    keep = np.isfinite(x) if finite is None else finite
-    return np.asarray(np.where(keep, x, means), dtype=np.float64)
+    """Both matrices (as `matrix` builds them), in place, with missing and infinite values replaced by the
+    reference's column means (0 for a column with no finite value): they carry no position to reconstruct.
+    Column by column, and only the columns that have such values are written: no matrix-sized temporary."""
+    for j in range(x_ref.shape[1]):
+        ref_col, cur_col = x_ref[:, j], x_cur[:, j]
+        finite = np.isfinite(ref_col)
+        all_finite = bool(finite.all())
+        count = ref_col.size if all_finite else int(finite.sum())
+        mean = float(ref_col.sum() if all_finite else ref_col[finite].sum()) / count if count else 0.0
+        if not all_finite:
+            ref_col[~finite] = mean
+        cur_bad = ~np.isfinite(cur_col)
+        if cur_bad.any():
+            cur_col[cur_bad] = mean
+    return x_ref, x_cur
 
 
 def _judge(levels: Levels, mean_error: float, ref_mean: float, ref_sd: float, chunk_rows: float,
@@ -124,7 +127,8 @@ def plan_multivariate(ctx: Context) -> list[Planned]:
         if len(used) < 2:
             return result(MULTIVARIATE, ctx, Status.skipped, "fewer than two features vary in the reference",
                           levels=levels)
-        x_ref, x_cur = x_ref[:, varying], x_cur[:, varying]
+        if not varying.all():
+            x_ref, x_cur = x_ref[:, varying], x_cur[:, varying]
         # fit on every other reference row, learn the error's variability on the rows the fit did not see:
         # in-sample errors are biased low (badly so with few rows per feature) and would cry wolf
         model = pca.fit(x_ref[0::2])

