@@ -863,3 +863,21 @@ def test_bin_index_is_searchsorted_left(n_edges: int) -> None:
     got = binning.bin_index(edges, values)
     assert got.dtype == np.int64
     assert got.tolist() == np.searchsorted(edges, values, side="left").tolist()
+
+
+def test_ks_p_value_uses_the_sizes_behind_a_sketch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a profile the reference side is a 20,000-point sketch of a million values: the p-value is the one
+    for the true sizes, and the sketch's own (which at a tiny statistic needs scipy's slow exact recursion,
+    a second and a half of the audit) is never computed."""
+    from mlaudit.stats import kolmogorov
+
+    rng = np.random.default_rng(4)
+    sketch, current = np.sort(rng.normal(size=20_000)), np.sort(rng.normal(size=60_000))
+    seen: list[int] = []
+    real_sf = kolmogorov.sf
+    monkeypatch.setattr(kolmogorov, "sf", lambda d, n: seen.append(n) or real_sf(d, n))
+    ks, w1 = twosample.ks_and_wasserstein(sketch, current, (1_000_000, 60_000))
+    assert seen == [round(1_000_000 * 60_000 / 1_060_000)]
+    assert ks.p_value == twosample.ks_p_value(ks.statistic, 1_000_000, 60_000).p_value
+    assert ks.statistic == twosample.ks_2samp(sketch, current).statistic
+    assert w1 == pytest.approx(sps.wasserstein_distance(sketch, current), rel=1e-12)

@@ -156,10 +156,8 @@ def numeric(ref_sorted: NDArray[np.float64], cur_sorted: NDArray[np.float64], bi
     if ref_counts is None:
         ref_counts = binning.sorted_bin_counts(ref_sorted, edges)
     cur_counts = binning.sorted_bin_counts(cur_sorted, edges)
-    ks, w1 = twosample.ks_and_wasserstein(ref_sorted, cur_sorted)
     n_ref = int(ref_sorted.size) if ref_n is None else ref_n
-    if ref_n is not None:
-        ks = twosample.ks_p_value(ks.statistic, n_ref, int(cur_sorted.size))
+    ks, w1 = twosample.ks_and_wasserstein(ref_sorted, cur_sorted, (n_ref, int(cur_sorted.size)))
     ref_described = _summary(ref_finite) if ref_summary is None else ref_summary
     sc = _scale(ref_finite, ref_described.get("std", 0.0)) if ref_scale is None else ref_scale
     effect, problem = _standardised_w1(ref_finite, cur_finite, w1, sc)

@@ -197,20 +197,24 @@ def _merged_ks_w1(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) 
         return float(diff.max()), float(np.sum(diff[:-1] * np.diff(xs)))
 
 
-def ks_and_wasserstein(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> tuple[TestResult, float]:
+def ks_and_wasserstein(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64],
+                       sizes: tuple[int, int] | None = None) -> tuple[TestResult, float]:
     """Both ECDF statistics from one merge: (Kolmogorov-Smirnov, W1 on the finite values).
 
     Equal to ks_2samp(a, b) and wasserstein(finite a, finite b); one merge instead of two when
-    neither side holds infinities (the common case).
+    neither side holds infinities (the common case). `sizes`, the sample sizes behind each side when
+    one is a summary (a reference profile's quantile sketch), set the KS p-value's sizes: the p-value of
+    the sketch's own size is never computed (at a tiny statistic it needs scipy's slow exact recursion).
     """
     if a_sorted.size == 0 or b_sorted.size == 0:
         return TestResult(float("nan"), float("nan")), float("nan")
+    n, m = sizes if sizes is not None else (a_sorted.size, b_sorted.size)
     if not (np.isfinite(a_sorted[[0, -1]]).all() and np.isfinite(b_sorted[[0, -1]]).all()):
         finite_a = a_sorted[np.isfinite(a_sorted)]
         finite_b = b_sorted[np.isfinite(b_sorted)]
-        return ks_2samp(a_sorted, b_sorted), wasserstein(finite_a, finite_b)
+        return _ks_result(_ks_statistic(a_sorted, b_sorted), n, m), wasserstein(finite_a, finite_b)
     d, w1 = _ks_w1(a_sorted, b_sorted)
-    return _ks_result(d, a_sorted.size, b_sorted.size), w1
+    return _ks_result(d, n, m), w1
 
 
 def ks_p_value(d: float, n: int, m: int) -> TestResult:
@@ -237,8 +241,13 @@ def ks_2samp(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> Te
     n, m = a_sorted.size, b_sorted.size
     if n == 0 or m == 0:
         return TestResult(float("nan"), float("nan"))
+    return _ks_result(_ks_statistic(a_sorted, b_sorted), n, m)
+
+
+def _ks_statistic(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> float:
+    """sup |F_a - F_b| over the pooled values of two non-empty sorted samples."""
     _, fa, fb = _merged_ecdfs(a_sorted, b_sorted)
-    return _ks_result(float(np.max(np.abs(fa - fb))), n, m)
+    return float(np.max(np.abs(fa - fb)))
 
 
 def wasserstein(a_sorted: NDArray[np.float64], b_sorted: NDArray[np.float64]) -> float:
