@@ -7,12 +7,16 @@
 Each contender runs in its own process; wall time comes from the parent's
 clock and peak memory from the child's resource usage (maximum resident set
 size). Printed as a Markdown table with ratios, for benchmarks/RESULTS.md.
-Contenders: polars reading both snapshots in full (the floor), mlaudit's
-validation and drift audit with the JSON report (the scope the peers cover,
-and the ratios' base), mlaudit's complete audit (every check family the data
-allows: also skew, labels and leakage), Evidently's DataDriftPreset and
-NannyML's univariate drift (both on pandas frames read from the same Parquet
-files; reading is included for everyone).
+Contenders: polars reading both snapshots in full (the floor; run first and
+again after mlaudit, the ratio uses their mean), mlaudit's validation and drift
+audit with the JSON and HTML reports (the scope the peers cover, and the
+ratios' base; also with JSON only), mlaudit's complete audit (every check
+family the data allows: also skew, labels and leakage), the nightly set-up
+(`mlaudit profile` of the reference once, then audits against the profile,
+which read only the current snapshot: compared with polars reading that one
+file), Evidently's DataDriftPreset and NannyML's univariate drift (both on
+pandas frames read from the same Parquet files; reading is included for
+everyone).
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ DEFAULT_GENERATOR = HERE.parent.parent / "shared" / "bench" / "make_snapshots.py
 POLARS_READ = """
 import sys, polars as pl
 pl.collect_all([pl.scan_parquet(sys.argv[1]), pl.scan_parquet(sys.argv[2])])
+"""
+
+POLARS_READ_ONE = """
+import sys, polars as pl
+pl.scan_parquet(sys.argv[1]).collect()
 """
 
 EVIDENTLY = """
@@ -105,13 +114,26 @@ def main() -> None:
 
     rows = []
     rows.append(("polars reads both snapshots", *run([sys.executable, "-c", POLARS_READ, ref, cur], "polars")))
-    rows.append(("mlaudit audit (validation + drift, JSON)",
-                 *run([mlaudit, "audit", "-c", str(contract), "-r", ref, "--current", cur, "--json",
-                       str(work / "report.json"), "--quiet", "--only", "validation", "--only", "data_drift"],
-                      "mlaudit")))
-    rows.append(("mlaudit complete audit (+ skew, labels, leakage)",
-                 *run([mlaudit, "audit", "-c", str(contract), "-r", ref, "--current", cur, "--json",
-                       str(work / "full.json"), "--quiet"], "mlaudit full")))
+    audit = [mlaudit, "audit", "-c", str(contract), "--current", cur, "--quiet"]
+    scope = ["--only", "validation", "--only", "data_drift"]
+    rows.append(("mlaudit audit (validation + drift, JSON + HTML)",
+                 *run([*audit, "-r", ref, "--json", str(work / "report.json"), "--html", str(work / "report.html"),
+                       *scope], "mlaudit")))
+    rows.append(("mlaudit audit (validation + drift, JSON only)",
+                 *run([*audit, "-r", ref, "--json", str(work / "json-only.json"), *scope], "mlaudit json")))
+    rows.append(("mlaudit complete audit (+ skew, labels, leakage; JSON + HTML)",
+                 *run([*audit, "-r", ref, "--json", str(work / "full.json"), "--html", str(work / "full.html")],
+                      "mlaudit full")))
+    # the nightly set-up: the reference profiled once, each audit then reads only the current snapshot
+    profile = work / "reference.profile"
+    rows.append(("mlaudit profile of the reference (once)",
+                 *run([mlaudit, "profile", ref, "-c", str(contract), "-o", str(profile)], "mlaudit profile")))
+    rows.append(("polars reads the current snapshot", *run([sys.executable, "-c", POLARS_READ_ONE, cur], "polars")))
+    rows.append(("mlaudit audit --reference profile (validation + drift, JSON + HTML)",
+                 *run([*audit, "-r", str(profile), "--json", str(work / "profiled.json"), "--html",
+                       str(work / "profiled.html"), *scope], "mlaudit profiled")))
+    rows.append(("polars reads both snapshots (again, after mlaudit)",
+                 *run([sys.executable, "-c", POLARS_READ, ref, cur], "polars")))
     if not args.skip_peers:
         for label, venv, script in (("Evidently 0.7 DataDriftPreset", "evidently", EVIDENTLY),
                                     ("NannyML 0.13 univariate drift", "nannyml", NANNYML)):
@@ -128,12 +150,20 @@ def main() -> None:
     print("| contender | wall s | peak MB | mlaudit is faster by |")
     print("|---|---:|---:|---:|")
     for label, wall, rss, _code in rows:
-        if label.startswith("mlaudit audit"):
+        if label.startswith("mlaudit audit (validation + drift, JSON + HTML)"):
             ratio = "—"
         else:
             ratio = f"{wall / base:.1f}x" if wall >= base else f"{wall / base:.2f}x"
         print(f"| {label} | {wall:.2f} | {rss:,.0f} | {ratio} |")
-    print(f"\nmlaudit / polars read: {base / rows[0][1]:.1f}x; mlaudit timings (s): {report['timings_s']}")
+    reads = [wall for label, wall, _, _ in rows if label.startswith("polars reads both")]
+    read_both = sum(reads) / len(reads)
+    read_current = next(wall for label, wall, _, _ in rows if label == "polars reads the current snapshot")
+    profiled = next(wall for label, wall, _, _ in rows if label.startswith("mlaudit audit --reference"))
+    print(f"\nmlaudit (validation + drift, JSON + HTML) / polars reading both snapshots (mean of "
+          f"{', '.join(f'{r:.2f}' for r in reads)} s): {base / read_both:.1f}x")
+    print(f"mlaudit with a reference profile / polars reading the current snapshot: {profiled / read_current:.1f}x; "
+          f"/ polars reading both: {profiled / read_both:.1f}x")
+    print(f"mlaudit timings (s): {report['timings_s']}")
     drifted = sorted({r["column"] for r in report["results"] if r["check"] == "drift.feature"
                       and r["status"] in ("warn", "fail")})
     print(f"mlaudit found drift in: {', '.join(drifted)}")

@@ -756,3 +756,29 @@ def test_numeric_counts_from_the_shared_read_keep_sentinels_infinities_and_integ
     assert "min -inf, max inf" in range_f.message
     assert "min -7, max 12)" in range_k.message
     assert range_k.examples == (3, 4) and range_f.examples == (3, 6, 8)
+
+
+@pytest.mark.parametrize("bounds", ["[0, 10]", "[null, 10]", "[0, null]"])
+def test_range_counts_equal_numpy_with_nan_null_and_infinities(run_audit: Callable[..., AuditResult],
+                                                               bounds: str) -> None:
+    """Counted without a mask of the usable values: NaN (which polars orders above every number) and null are
+    never outside, infinities always are, and the observed min and max skip NaN and null."""
+    xs = [NAN, None, 5.0, -1.0, 11.0, float("inf"), float("-inf"), 10.0, 0.0, NAN]
+    lo, hi = {"[0, 10]": (0.0, 10.0), "[null, 10]": (None, 10.0), "[0, null]": (0.0, None)}[bounds]
+    res = run_audit(contract(f"  x: {{type: float, range: {bounds}}}\n"), {"id": list(range(len(xs))), "x": xs},
+                    only=["validation.range", "validation.null_share"])
+    values = np.array([np.nan if v is None else v for v in xs])
+    usable = values[~np.isnan(values)]
+    outside = np.isinf(usable) | (usable < (lo if lo is not None else -np.inf)) | (usable > (hi if hi is not None
+                                                                                            else np.inf))
+    r = one(res, "validation.range", "x")
+    assert (r.count, r.total) == (int(outside.sum()), len(xs))
+    assert f"observed min {usable.min():.6g}, max {usable.max():.6g}" in r.message
+    assert one(res, "validation.null_share", "x").count == 3
+
+
+def test_range_of_a_column_with_no_number_has_no_observed_extremes(run_audit: Callable[..., AuditResult]) -> None:
+    res = run_audit(contract("  x: {type: float, range: [0, 10]}\n"), {"id": [1, 2], "x": [NAN, NAN]},
+                    only=["validation.range"])
+    r = one(res, "validation.range", "x")
+    assert r.count == 0 and "observed min None, max None" in r.message

@@ -254,7 +254,13 @@ def plan_null_share(ctx: Context) -> list[Planned]:
             continue
         violated = _missing(ctx, name)
         what = "are missing" + (f" (null or the sentinel {f.sentinel!r})" if f.sentinel is not None else "")
-        out.append(_share_check(NULL_SHARE, ctx, name, violated, what, levels, counted=_counted(name, violated)))
+        dtype = ctx.current_schema[name]
+        count = None
+        if f.sentinel is None:  # nulls are counted already (the validity bitmap); NaN is disjoint from them
+            col = pl.col(name)
+            count = col.null_count() + col.is_nan().sum() if dtype.is_float() else col.null_count()
+        out.append(_share_check(NULL_SHARE, ctx, name, violated, what, levels,
+                                counted=_counted(name, violated, count=count)))
     return out
 
 
@@ -269,15 +275,26 @@ def plan_range(ctx: Context) -> list[Planned]:
             continue
         lo, hi = f.range
         col = pl.col(name)
-        usable = ~_missing(ctx, name)
-        outside = col.is_infinite() if ctx.current_schema[name].is_float() else pl.lit(False)
+        is_float = ctx.current_schema[name].is_float()
+        outside = col.is_infinite() if is_float else pl.lit(False)
         if lo is not None:
             outside = outside | (col < lo)
         if hi is not None:
             outside = outside | (col > hi)
-        violated = usable & outside
         shown = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
-        counted = _counted(name, violated, {"min": col.filter(usable).min(), "max": col.filter(usable).max()})
+        if f.sentinel is None:
+            # nulls are never outside (their comparisons are null) and NaN only above hi (polars orders NaN
+            # last), and polars' min and max skip both: no mask of the usable values and no filtered copy of
+            # the column (NaN when every value is NaN: read as no value, as the filtered minimum said)
+            violated = outside & col.is_not_nan() if is_float and hi is not None else outside
+            low, high = col.min(), col.max()
+            extremes = {"min": low.fill_nan(None), "max": high.fill_nan(None)} if is_float else {"min": low,
+                                                                                                 "max": high}
+        else:
+            usable = ~_missing(ctx, name)
+            violated = usable & outside
+            extremes = {"min": col.filter(usable).min(), "max": col.filter(usable).max()}
+        counted = _counted(name, violated, extremes)
         out.append(_share_check(
             RANGE, ctx, name, violated, f"fall outside {shown}", levels, None,
             lambda v: f" (observed min {_num(v['min'])}, max {_num(v['max'])})", counted=counted,
@@ -285,12 +302,14 @@ def plan_range(ctx: Context) -> list[Planned]:
     return out
 
 
-def _counted(name: str, violated: pl.Expr, extra: Mapping[str, pl.Expr] | None = None) -> Part:
+def _counted(name: str, violated: pl.Expr, extra: Mapping[str, pl.Expr] | None = None,
+             count: pl.Expr | None = None) -> Part:
     """A column's share-check counts (rows, violating rows, `extra`) as a part: evaluated in the batch that
     reads the column for drift and skew, so the column is decoded once, not again by the validation query
     (for a text column, the costliest decode). Only aggregates come back (no row-length array): it weighs
-    nothing in a batch."""
-    requests = {**_rows(), "n": violated.fill_null(False).sum(), **(extra or {})}
+    nothing in a batch. `count`, when given, counts the violating rows more cheaply than summing `violated`."""
+    n = violated.fill_null(False).sum() if count is None else count
+    requests = {**_rows(), "n": n, **(extra or {})}
     return Part(requests=requests, reference_requests={}, reduce=keep_values, weight=0, column=name)
 
 
