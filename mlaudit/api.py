@@ -101,7 +101,7 @@ def _collect(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], s
 
 
 def _reduce_by_column(runner: Engine, ref: pl.LazyFrame, cur: pl.LazyFrame, parts: list[Part], rows: int | None,
-                      streaming: bool) -> list[Any]:
+                      streaming: bool, on_early: engines.EarlyCallback | None = None) -> list[Any]:
     """runner.reduce_parts, with the parts of one column next to each other (so in one batch, one decode of
     the column): each moves to where its column first appears, those holding arrays first (see
     engine.batches); the results come back in the given order."""
@@ -112,7 +112,12 @@ def _reduce_by_column(runner: Engine, ref: pl.LazyFrame, cur: pl.LazyFrame, part
     # within a column, the parts that hold arrays first: those that only aggregate then join their batch free
     order = sorted(range(len(parts)), key=lambda i: (first[c] if (c := parts[i].column) is not None else i,
                                                      parts[i].weight == 0, i))
-    got = runner.reduce_parts(ref, cur, [parts[i] for i in order], rows, streaming)
+    def early(got: dict[int, Any]) -> None:  # back to the caller's positions
+        assert on_early is not None
+        on_early({order[position]: values for position, values in got.items()})
+
+    got = runner.reduce_parts(ref, cur, [parts[i] for i in order], rows, streaming,
+                              early if on_early is not None else None)
     out: list[Any] = [None] * len(parts)
     for position, i in enumerate(order):
         out[i] = got[position]
@@ -353,12 +358,21 @@ def audit(
                     v["parts"] = []
                     early[i] = judging.submit(p.finish, v)
             flat = [part for p in planned for part in p.parts]
+
+            def sampled_ready(got: dict[int, Any]) -> None:
+                # the row samples are read (the last batch may still be reduced): their checks are judged now
+                sampled = sampling.frames(samples, [got[len(flat) + k] for k in range(len(samples.parts))])
+                for i, (v, p) in enumerate(zip(values, planned, strict=True)):
+                    if p.row_step is not None and p.ready is None and p.finish is not None:
+                        v["parts"] = []
+                        early[i] = judging.submit(_judge_sampled, sampled, p, v)
+
             try:
-                reduced = _reduce_by_column(runner, ref.frame, cur.frame, flat + samples.parts, rows, streaming)
+                reduced = _reduce_by_column(runner, ref.frame, cur.frame, flat + samples.parts, rows, streaming,
+                                            sampled_ready)
             except BaseException:  # an error or an interrupt: queued judgements are not worth waiting for
                 judging.shutdown(wait=False, cancel_futures=True)
                 raise
-            sampled = sampling.frames(samples, reduced[len(flat):])
             own = iter(reduced[:len(flat)])
             for v, p in zip(values, planned, strict=True):
                 if p.parts:  # the others may be read by a background judge right now; they hold [] already
@@ -367,9 +381,6 @@ def audit(
                     v.setdefault("parts", [])
             # examples of violating rows, for the checks that (on their counts, some from parts) warn or fail
             _collect_found(ref.frame, cur.frame, planned, values, streaming, runner)
-            for i, (v, p) in enumerate(zip(values, planned, strict=True)):
-                if p.row_step is not None and p.ready is None and p.finish is not None:
-                    early[i] = judging.submit(_judge_sampled, sampled, p, v)
     except QueryError as exc:  # polars failed without naming a file: name it when one cannot be decoded
         raise (unreadable() or exc) from None
     finally:

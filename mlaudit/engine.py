@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -51,6 +51,10 @@ def run(frames: list[pl.LazyFrame], streaming: bool = False) -> list[pl.DataFram
             raise
         reason = str(exc).splitlines()[0] if str(exc) else "corrupt data"
         raise QueryError(f"a snapshot file could not be decoded ({reason}); re-export it") from None
+
+
+#: Receives {part index: reduced values} of the early parts (Part.early) once all of them are read.
+EarlyCallback = Callable[[dict[int, Any]], None]
 
 
 #: Requests whose key starts with this keep their list as a polars Series (row samples, see sampling.py).
@@ -138,9 +142,14 @@ class LocalEngine:
         return [run([f], streaming)[0] for f in frames]
 
     def reduce_parts(self, ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Sequence[Part], rows: int | None,
-                     streaming: bool) -> list[Any]:
+                     streaming: bool, on_early: EarlyCallback | None = None) -> list[Any]:
+        """Each part's reduced values, in order. `on_early` receives the values of the parts marked
+        Part.early, on this thread, as soon as the last of them is read (before that batch is reduced)."""
         reduced: list[Any] = [None] * len(parts)
         pending: list[tuple[int, Future[Any]]] = []
+        waiting = {i for i, part in enumerate(parts) if part.early}
+        if not waiting and on_early is not None:
+            on_early({})
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy releases the GIL
             for batch in batches(list(parts), rows):
                 chosen = [parts[i] for i in batch]
@@ -152,9 +161,16 @@ class LocalEngine:
                         reduced[i] = res.result()
                     pending = []
                 values = _values(jobs, run([f for _, f in jobs], streaming), len(chosen))
+                for i, part, v in zip(batch, chosen, values, strict=True):
+                    if part.early:
+                        reduced[i] = part.reduce(v)
+                        waiting.discard(i)
+                        if not waiting and on_early is not None:
+                            on_early({k: reduced[k] for k, p in enumerate(parts) if p.early})
                 for i, res in pending:
                     reduced[i] = res.result()
-                pending = [(i, pool.submit(part.reduce, v)) for i, part, v in zip(batch, chosen, values, strict=True)]
+                pending = [(i, pool.submit(part.reduce, v)) for i, part, v in zip(batch, chosen, values, strict=True)
+                           if not part.early]
                 del values
             for i, res in pending:
                 reduced[i] = res.result()
@@ -245,12 +261,16 @@ class DaskEngine:
         return self._gather(futures)
 
     def reduce_parts(self, ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Sequence[Part], rows: int | None,
-                     streaming: bool) -> list[Any]:
-        if not parts:
-            return []
-        ref_f, cur_f = self.client.scatter([ref, cur], broadcast=True)
-        futures = [self.client.submit(_remote_part, ref_f, cur_f, part, streaming, pure=False) for part in parts]
-        return self._gather(futures)
+                     streaming: bool, on_early: EarlyCallback | None = None) -> list[Any]:
+        """As LocalEngine.reduce_parts; `on_early` is called once every part is back."""
+        out: list[Any] = []
+        if parts:
+            ref_f, cur_f = self.client.scatter([ref, cur], broadcast=True)
+            futures = [self.client.submit(_remote_part, ref_f, cur_f, part, streaming, pure=False) for part in parts]
+            out = self._gather(futures)
+        if on_early is not None:
+            on_early({i: got for i, (part, got) in enumerate(zip(parts, out, strict=True)) if part.early})
+        return out
 
     def close(self) -> None:
         if self._owns_client:

@@ -57,13 +57,15 @@ def plan(planned: Sequence[Planned]) -> Samples:
         for (side, step), names in groups.items():
             if name in names:
                 (reference if side else current)[_key(step)] = pl.col(name).gather_every(step).implode()
-        parts.append(Part(requests=current, reference_requests=reference, reduce=keep_values, weight=0, column=name))
+        parts.append(Part(requests=current, reference_requests=reference, reduce=keep_values, weight=0, column=name,
+                          early=True))
     if groups:  # the original row numbers of the kept rows; also the frame's height when no column is sampled
         index = {side + _key(step): pl.int_range(pl.len(), dtype=pl.UInt32).gather_every(step).implode()
                  for side, step in groups}
         parts.append(Part(requests={k: e for k, e in index.items() if not k.startswith("reference:")},
                           reference_requests={k.removeprefix("reference:"): e for k, e in index.items()
-                                              if k.startswith("reference:")}, reduce=keep_values, weight=0))
+                                              if k.startswith("reference:")}, reduce=keep_values, weight=0,
+                          early=True))
     return Samples(parts=parts, groups={g: sorted(names) for g, names in groups.items()})
 
 

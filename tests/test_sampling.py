@@ -95,9 +95,9 @@ def test_parts_of_one_column_are_reduced_in_one_batch(monkeypatch: pytest.Monkey
 
     class Recording(engines.LocalEngine):
         def reduce_parts(self, ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Any, rows: int | None,
-                         streaming: bool) -> list[Any]:
+                         streaming: bool, on_early: Any = None) -> list[Any]:
             seen.append([p.column for p in parts])
-            return super().reduce_parts(ref, cur, parts, rows, streaming)
+            return super().reduce_parts(ref, cur, parts, rows, streaming, on_early)
 
     def part(column: str | None, tag: str, weight: int = 1) -> Part:
         return Part(requests={"n": pl.len()}, reference_requests={}, reduce=lambda v, tag=tag: tag, column=column,
@@ -141,3 +141,20 @@ def test_a_validation_and_drift_audit_reads_no_sampled_frame(monkeypatch: pytest
                        only=["validation", "drift"], as_of="2026-10-31T06:00:00Z")
     assert any(r.check == "drift.multivariate" and r.status.value != "skipped" for r in result.results)
     assert ROW_INDEX not in numbered
+
+
+def test_early_parts_are_delivered_once_all_are_read(tmp_path: Path) -> None:
+    """Parts marked early (row samples) reach on_early, once, with all of their values, before reduce_parts
+    returns; the other parts are reduced as usual and every result comes back in order."""
+    ref, cur = _frames(tmp_path)
+    calls: list[dict[int, Any]] = []
+    parts = [Part(requests={"n": pl.col(c).len()}, reference_requests={}, reduce=lambda v: v["n"] * 2, weight=1,
+                  column=c) for c in ("x", "k", "c")]
+    parts.insert(1, Part(requests={"s": pl.col("x").gather_every(100).implode()}, reference_requests={},
+                         reduce=lambda v: v, weight=0, column="x", early=True))
+    parts.append(Part(requests={"s": pl.col("c").gather_every(100).implode()}, reference_requests={},
+                      reduce=lambda v: v, weight=0, column="c", early=True))
+    got = engines.LocalEngine().reduce_parts(ref, cur, parts, 1, streaming=False, on_early=calls.append)
+    assert got[0] == got[2] == got[3] == 2 * 777
+    assert len(calls) == 1 and sorted(calls[0]) == [1, 4]
+    assert calls[0][1] is got[1] and len(calls[0][4]["s"]) == 8

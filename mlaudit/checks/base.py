@@ -78,6 +78,9 @@ class Part:
     weight: int = 1
     column: str | None = None
     """The column it reads, if one: parts of the same column are read in the same batch (one decode)."""
+    early: bool = False
+    """Its values are wanted as soon as its batch is read (row samples: the checks judged on them start
+    while the other parts are still reduced); its reduce must be instant (keep_values)."""
 
 
 
