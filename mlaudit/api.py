@@ -169,15 +169,6 @@ def _collect_found(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Plann
             values[i].update(got)
 
 
-def _judge_sampled(sampled: dict[sampling.Group, pl.DataFrame], p: Planned, values: dict[str, Any]
-                   ) -> CheckResult | list[CheckResult]:
-    """A row-sampled item's requests evaluated on the sampled frames, then judged: in a judging thread, so
-    that the items' evaluations (polars) and judgements (numpy) run side by side."""
-    assert p.finish is not None
-    sampling.evaluate(sampled, p, values)
-    return p.finish(values)
-
-
 def _pairing(loaded: LoadedContract, cur: snapshots.Snapshot, off: snapshots.Snapshot
              ) -> tuple[pl.LazyFrame, Pairing]:
     """Pair serving rows with the offline rows of the same entities (row-level skew)."""
@@ -360,12 +351,17 @@ def audit(
             flat = [part for p in planned for part in p.parts]
 
             def sampled_ready(got: dict[int, Any]) -> None:
-                # the row samples are read (the last batch may still be reduced): their checks are judged now
+                # the row samples are read (the last batch may still be reduced): their requests are
+                # evaluated here (polars, in parallel) and their checks judged in the background now
                 sampled = sampling.frames(samples, [got[len(flat) + k] for k in range(len(samples.parts))])
-                for i, (v, p) in enumerate(zip(values, planned, strict=True)):
-                    if p.row_step is not None and p.ready is None and p.finish is not None:
-                        v["parts"] = []
-                        early[i] = judging.submit(_judge_sampled, sampled, p, v)
+                ready = [i for i, p in enumerate(planned)
+                         if p.row_step is not None and p.ready is None and p.finish is not None]
+                sampling.evaluate(sampled, [(planned[i], values[i]) for i in ready])
+                for i in ready:
+                    finish = planned[i].finish
+                    assert finish is not None
+                    values[i]["parts"] = []
+                    early[i] = judging.submit(finish, values[i])
 
             try:
                 reduced = _reduce_by_column(runner, ref.frame, cur.frame, flat + samples.parts, rows, streaming,

@@ -84,15 +84,28 @@ def frames(samples: Samples, reduced: Sequence[Mapping[str, Any]]) -> dict[Group
     return out
 
 
-def evaluate(sampled: Mapping[Group, pl.DataFrame], p: Planned, values: dict[str, Any]) -> None:
-    """Put one row-sampled item's request values into `values`, as a query on the sampled frames would have
-    (each item on its own: the judging threads evaluate theirs side by side)."""
-    assert p.row_step is not None
-    for side, requests, step in (("reference:", p.reference_requests, p.row_step[0]),
-                                 ("", p.requests, p.row_step[1])):
-        if not requests:
-            continue
-        # through engine.run, so that a failure reads as it would from the query it replaces
-        out = engines.run([sampled[(side, step)].lazy().select([e.alias(k) for k, e in requests.items()])])[0]
-        for key in out.columns:
-            values[side + key] = engines.value(out.get_column(key))
+def evaluate(sampled: Mapping[Group, pl.DataFrame], items: Sequence[tuple[Planned, dict[str, Any]]]) -> None:
+    """Put each row-sampled item's request values into its `values`, as a query on the sampled frames would
+    have: one query per sampled frame, run together, each distinct expression once (multivariate and
+    concept drift ask for the same columns)."""
+    jobs: dict[Group, dict[bytes, tuple[str, pl.Expr]]] = {}
+    wanted: list[tuple[dict[str, Any], str, Group, bytes]] = []
+    for p, values in items:
+        assert p.row_step is not None
+        for side, requests, step in (("reference:", p.reference_requests, p.row_step[0]),
+                                     ("", p.requests, p.row_step[1])):
+            exprs = jobs.setdefault((side, step), {}) if requests else {}
+            for key, expr in requests.items():
+                identity = expr.meta.serialize()
+                exprs.setdefault(identity, (f"{len(exprs)}", expr))
+                wanted.append((values, side + key, (side, step), identity))
+    groups = [g for g, exprs in jobs.items() if exprs]
+    # through engine.run, so that a failure reads as it would from the query it replaces
+    frames = engines.run([sampled[g].lazy().select([e.alias(alias) for alias, e in jobs[g].values()])
+                          for g in groups])
+    results = dict(zip(groups, frames, strict=True))
+    converted: dict[tuple[Group, bytes], Any] = {}
+    for values, key, group, identity in wanted:
+        if (group, identity) not in converted:
+            converted[(group, identity)] = engines.value(results[group].get_column(jobs[group][identity][0]))
+        values[key] = converted[(group, identity)]

@@ -53,9 +53,7 @@ def test_sampled_requests_equal_a_query_on_the_sampled_frame(tmp_path: Path) -> 
     samples = sampling.plan(planned)
     reduced = engines.LocalEngine().reduce_parts(ref, cur, samples.parts, 1000, streaming=False)
     values: list[dict[str, Any]] = [{}, {}]
-    sampled = sampling.frames(samples, reduced)
-    for p, v in zip(planned, values, strict=True):
-        sampling.evaluate(sampled, p, v)
+    sampling.evaluate(sampling.frames(samples, reduced), list(zip(planned, values, strict=True)))
     for i, p in enumerate(planned):
         assert p.row_step is not None
         for side, frame, step, requests in (("reference:", ref, p.row_step[0], p.reference_requests),
@@ -83,7 +81,7 @@ def test_an_empty_snapshot_samples_to_empty_values(tmp_path: Path) -> None:
     samples = sampling.plan(planned)
     reduced = engines.LocalEngine().reduce_parts(frame, frame, samples.parts, 0, streaming=False)
     values: dict[str, Any] = {}
-    sampling.evaluate(sampling.frames(samples, reduced), planned[0], values)
+    sampling.evaluate(sampling.frames(samples, reduced), [(planned[0], values)])
     assert values["n"] == 0 and values["x"] == []
 
 
@@ -158,3 +156,23 @@ def test_early_parts_are_delivered_once_all_are_read(tmp_path: Path) -> None:
     assert got[0] == got[2] == got[3] == 2 * 777
     assert len(calls) == 1 and sorted(calls[0]) == [1, 4]
     assert calls[0][1] is got[1] and len(calls[0][4]["s"]) == 8
+
+
+def test_items_asking_the_same_expression_share_one_evaluation(tmp_path: Path) -> None:
+    """Multivariate and concept drift ask for the same sampled columns: each distinct expression is evaluated
+    once per sampled frame and both items get its values (the same as the query on the sampled frame)."""
+    ref, cur = _frames(tmp_path)
+    column = pl.when(pl.col("x").is_nan()).then(None).otherwise(pl.col("x")).implode()
+    planned = [Planned(column=None, requests={"x": column, "n": pl.len()}, reference_requests={"x": column},
+                       finish=lambda v: [], row_step=(4, 4)),
+               Planned(column=None, requests={"feature": column}, reference_requests={"x": column},
+                       finish=lambda v: [], row_step=(4, 4))]
+    samples = sampling.plan(planned)
+    reduced = engines.LocalEngine().reduce_parts(ref, cur, samples.parts, 1000, streaming=False)
+    values: list[dict[str, Any]] = [{}, {}]
+    sampling.evaluate(sampling.frames(samples, reduced), list(zip(planned, values, strict=True)))
+    want_cur = engines.value(cur.gather_every(4).select(column.alias("x")).collect().get_column("x"))
+    want_ref = engines.value(ref.gather_every(4).select(column.alias("x")).collect().get_column("x"))
+    assert values[0]["x"] == values[1]["feature"] == want_cur
+    assert values[0]["reference:x"] == values[1]["reference:x"] == want_ref
+    assert values[0]["n"] == 777 // 4 + 1 and sorted(values[1]) == ["feature", "reference:x"]

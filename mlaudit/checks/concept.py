@@ -125,8 +125,8 @@ def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
         current["__score"] = pl.col(score).cast(pl.Float64).implode()
     for name, kind in features:
         sentinel = c.features[name].sentinel
-        reference[name] = rows.column(name, ctx.reference_schema[name], sentinel, kind == "numeric")
-        current[name] = rows.column(name, ctx.current_schema[name], sentinel, kind == "numeric")
+        reference[name] = rows.feature(name, ctx.reference_schema[name], sentinel, kind)
+        current[name] = rows.feature(name, ctx.current_schema[name], sentinel, kind)
     settings = c.drift
 
     def finish(v: Mapping[str, Any]) -> list[CheckResult]:

@@ -105,8 +105,8 @@ def plan_multivariate(ctx: Context) -> list[Planned]:
     current: dict[str, pl.Expr] = {}
     for name, kind in features:
         sentinel = ctx.contract.features[name].sentinel
-        reference[name] = rows.column(name, ctx.reference_schema[name], sentinel, kind == "numeric")
-        current[name] = rows.column(name, ctx.current_schema[name], sentinel, kind == "numeric")
+        reference[name] = rows.feature(name, ctx.reference_schema[name], sentinel, kind)
+        current[name] = rows.feature(name, ctx.current_schema[name], sentinel, kind)
     if chunks is not None:
         current["__chunk"] = chunks.sampled_key.implode()
 

@@ -37,6 +37,16 @@ def column(name: str, dtype: pl.DataType, sentinel: Any, numeric: bool) -> pl.Ex
     return pl.when(missing_expr(name, dtype, sentinel)).then(None).otherwise(col).implode()
 
 
+def feature(name: str, dtype: pl.DataType, sentinel: Any, kind: str) -> pl.Expr:
+    """A feature's values (of a row-sampled frame) for checks that read numbers through numeric_array and
+    categories through frequencies: a numeric feature as floats with missing values (null, NaN, sentinel)
+    as NaN, not null, so that a long list reaches numpy without a copy; a categorical one as `column`."""
+    if kind != "numeric":
+        return column(name, dtype, sentinel, numeric=False)
+    as_float = pl.col(name).cast(pl.Float64)
+    return pl.when(missing_expr(name, dtype, sentinel)).then(float("nan")).otherwise(as_float).implode()
+
+
 def numeric_array(values: Any) -> NDArray[np.float64]:
     """A sampled list as floats, nulls as NaN (a long list already arrives as such an array)."""
     if isinstance(values, np.ndarray) and values.dtype == np.float64:
