@@ -7,8 +7,11 @@ snapshot in full to keep a tenth of it, a second decode of every file. Here
 each sampled column becomes one more small request, `col.gather_every(k)`, of
 the part that already reads that column (the drift and skew parts read each
 feature in full), so each column is decoded once. The sampled frame is then
-rebuilt from those columns and the original requests run on it eagerly: the
-same rows, the same expressions, the same values as the query gave.
+rebuilt from those columns and the original requests run on it: the same
+rows, the same expressions, the same values as the query gave. The sample
+parts are early parts (Part.early): their values arrive as soon as the last
+of them is read, and the requests of every row-sampled item are evaluated
+then, each distinct expression once, while the last batch is still reduced.
 """
 
 from __future__ import annotations
