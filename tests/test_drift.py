@@ -387,3 +387,27 @@ def test_multivariate_z_limit_is_the_student_t_quantile_it_stands_for() -> None:
 
     expected = special.stdtrit(multivariate.REFERENCE_CHUNKS - 1, 1 - special.ndtr(-3.0))
     assert float(expected) == pytest.approx(multivariate.Z_LIMIT, rel=1e-15)
+
+
+def test_multivariate_imputation_equals_the_reference_means_of_finite_values() -> None:
+    """Missing and infinite values of both matrices become the reference column's mean of its finite values
+    (0 for a column without one), written in place column by column; finite values are untouched."""
+    from mlaudit.checks import multivariate
+
+    rng = np.random.default_rng(2)
+    x_ref = np.asfortranarray(rng.normal(size=(500, 4)))
+    x_cur = np.asfortranarray(rng.normal(size=(300, 4)))
+    x_ref[rng.random(500) < 0.1, 1] = np.nan
+    x_ref[::50, 2] = np.inf
+    x_ref[:, 3] = np.nan
+    x_cur[::7, 0] = np.nan
+    x_cur[::11, 1] = -np.inf
+    x_cur[::13, 3] = np.nan
+    finite = np.isfinite(x_ref)
+    means = np.array([x_ref[finite[:, j], j].mean() if finite[:, j].any() else 0.0 for j in range(4)])
+    want_ref = np.where(np.isfinite(x_ref), x_ref, means)
+    want_cur = np.where(np.isfinite(x_cur), x_cur, means)
+    got_ref, got_cur = multivariate.impute_reference_means(x_ref, x_cur)
+    np.testing.assert_allclose(got_ref, want_ref, rtol=1e-15)
+    np.testing.assert_allclose(got_cur, want_cur, rtol=1e-15)
+    assert got_ref is x_ref and got_cur is x_cur
