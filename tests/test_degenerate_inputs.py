@@ -401,3 +401,11 @@ def test_standardized_transform_with_one_serving_value_is_skipped(write_contract
     cur = pl.DataFrame({"id": [4], "st": [250.0]})
     r = one(audit(write_contract, contract, ref, cur, only=["skew.transform"]), "skew.transform", "st")
     assert r.status is Status.skipped and "too few serving values" in r.message, r.message
+
+
+def test_std_of_a_long_column_in_blocks_equals_numpy() -> None:
+    """Past one block the squared deviations are summed block by block (no column-sized temporary): equal to
+    numpy's std to 1e-13, with an offset far from zero too."""
+    rng = np.random.default_rng(9)
+    for values in (rng.normal(3.0, 2.0, 300_000), 1.7e9 + rng.normal(0.0, 50.0, 200_001)):
+        assert compare._std(values) == pytest.approx(float(np.std(values, ddof=1)), rel=1e-13)
