@@ -112,6 +112,7 @@ def _reduce_by_column(runner: Engine, ref: pl.LazyFrame, cur: pl.LazyFrame, part
     # within a column, the parts that hold arrays first: those that only aggregate then join their batch free
     order = sorted(range(len(parts)), key=lambda i: (first[c] if (c := parts[i].column) is not None else i,
                                                      parts[i].weight == 0, i))
+
     def early(got: dict[int, Any]) -> None:  # back to the caller's positions
         assert on_early is not None
         on_early({order[position]: values for position, values in got.items()})

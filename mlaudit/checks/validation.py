@@ -202,8 +202,7 @@ def _share_check(
     of violating rows more cheaply than summing `violated`.
     """
     ex = ctx.examples(violated) if examples is None else examples
-    n = violated.fill_null(False).sum() if count is None else count
-    requests = {} if counted is not None else {**_rows(), "n": n, **(extra or {})}
+    requests = {} if counted is not None else _count_requests(violated, extra, count)
 
     def counts(v: Mapping[str, Any]) -> Mapping[str, Any]:
         return {**v, **v["parts"][0]} if counted is not None else v
@@ -308,9 +307,15 @@ def _counted(name: str, violated: pl.Expr, extra: Mapping[str, pl.Expr] | None =
     reads the column for drift and skew, so the column is decoded once, not again by the validation query
     (for a text column, the costliest decode). Only aggregates come back (no row-length array): it weighs
     nothing in a batch. `count`, when given, counts the violating rows more cheaply than summing `violated`."""
+    return Part(requests=_count_requests(violated, extra, count), reference_requests={}, reduce=keep_values,
+                weight=0, column=name)
+
+
+def _count_requests(violated: pl.Expr, extra: Mapping[str, pl.Expr] | None, count: pl.Expr | None
+                    ) -> dict[str, pl.Expr]:
+    """A share check's values: the rows, the violating rows (`count`, or the sum of `violated`), `extra`."""
     n = violated.fill_null(False).sum() if count is None else count
-    requests = {**_rows(), "n": n, **(extra or {})}
-    return Part(requests=requests, reference_requests={}, reduce=keep_values, weight=0, column=name)
+    return {**_rows(), "n": n, **(extra or {})}
 
 
 def _num(value: Any) -> str:
