@@ -861,7 +861,7 @@ def test_bin_index_is_searchsorted_left(n_edges: int) -> None:
     edges = np.unique(np.round(rng.normal(size=n_edges), 1))
     values = np.r_[np.round(rng.normal(size=5000), 1), edges, -np.inf, np.inf, np.nan, np.nan]
     got = binning.bin_index(edges, values)
-    assert got.dtype == np.int64
+    assert np.issubdtype(got.dtype, np.integer)  # one byte per value for the compared edges
     assert got.tolist() == np.searchsorted(edges, values, side="left").tolist()
 
 

@@ -61,7 +61,7 @@ def _outcome(values: Any, dtype: pl.DataType, positive: Any, task: Task) -> NDAr
 
 
 def feature_bins(kind: str, ref_raw: Any, cur_raw: Any, k: int
-                 ) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str]]:
+                 ) -> tuple[NDArray[np.integer[Any]], NDArray[np.integer[Any]], list[str]]:
     """Bin index per row on both sides; the last bin holds missing values."""
     if kind == "numeric":
         ref, cur = rows.numeric_array(ref_raw), rows.numeric_array(cur_raw)
@@ -69,7 +69,7 @@ def feature_bins(kind: str, ref_raw: Any, cur_raw: Any, k: int
         labels = [*binning.bin_labels(edges), "missing"]
         missing = len(labels) - 1
 
-        def index(x: NDArray[np.float64]) -> NDArray[np.int64]:
+        def index(x: NDArray[np.float64]) -> NDArray[np.integer[Any]]:
             out = binning.bin_index(edges, x)
             out[np.isnan(x)] = missing
             return out
@@ -86,6 +86,11 @@ def feature_bins(kind: str, ref_raw: Any, cur_raw: Any, k: int
         return np.asarray(index.fill_null(len(labels) - 1).to_numpy(), dtype=np.int64)
 
     return cat_index(ref_raw), cat_index(cur_raw), labels
+
+
+def _known(keep: NDArray[np.bool_]) -> NDArray[np.bool_] | slice:
+    """An index selecting the rows to keep: all of them as a slice (a view, no copy) when none is dropped."""
+    return slice(None) if keep.all() else keep
 
 
 def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
@@ -145,11 +150,15 @@ def _plan(ctx: Context, spec: CheckSpec, needs_score: bool) -> list[Planned]:
         if outcome_ref is not None:
             sd = float(np.nanstd(outcome_ref, ddof=1))
             unit = sd if sd > 0 else 1.0
+        # the same outcomes for every feature: selected and scaled once; the bins of all rows kept as they are
+        # when every outcome is known (the usual case), not copied once per feature
+        ref_known, cur_known = _known(keep_ref), _known(keep_cur)
+        ref_y, cur_y = y_ref[ref_known] / unit, y_cur[cur_known] / unit
         shifts = []
         for name, kind in features:
             ref_bins, cur_bins, labels = feature_bins(kind, v[f"reference:{name}"], v[name], settings.bins)
             shifts.append((name, labels, concept.binned_mean_shift(
-                y_ref[keep_ref] / unit, ref_bins[keep_ref], y_cur[keep_cur] / unit, cur_bins[keep_cur], len(labels))))
+                ref_y, ref_bins[ref_known], cur_y, cur_bins[cur_known], len(labels))))
         adjusted = _correct([s.p_value for _, _, s in shifts], settings.correction)
         coverage = float(keep_cur.mean()) if keep_cur.size else 0.0
         out = []

@@ -10,6 +10,7 @@ binned here; their share is compared on its own (drift.null_share).
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,16 +54,18 @@ def quantile_edges(ref_sorted: NDArray[np.float64], bins: int) -> NDArray[np.flo
 _COMPARED_EDGES = 32
 
 
-def bin_index(edges: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.int64]:
+def bin_index(edges: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.integer[Any]]:
     """The bin of each value: the number of edges below it, np.searchsorted(edges, values, side="left")
     (NaN past the last bin). For the few edges of quantile bins a comparison per edge and value runs over
-    the values in order, two to three times faster than a binary search per value."""
+    the values in order, into one byte per value: several times faster than a binary search per value."""
     if edges.size > _COMPARED_EDGES:
         return np.asarray(np.searchsorted(edges, values, side="left"), dtype=np.int64)
-    index = np.zeros(values.shape, dtype=np.int64)
+    index = np.zeros(values.shape, dtype=np.uint8)
+    above = np.empty(values.shape, dtype=bool)
     with np.errstate(invalid="ignore"):
         for edge in edges.tolist():
-            index += values > edge
+            np.greater(values, edge, out=above)
+            index += above
     index[np.isnan(values)] = edges.size
     return index
 

@@ -14,6 +14,7 @@ values s_b^2 is the pooled p(1 - p), and each term is the two-proportion z^2.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,16 +34,17 @@ class BinnedShift:
     current_rows: list[int]
 
 
-def _bin_stats(values: NDArray[np.float64], bins: NDArray[np.int64], k: int
+def _bin_stats(values: NDArray[np.float64], bins: NDArray[np.integer[Any]], k: int
                ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    bins = bins.astype(np.intp, copy=False)  # once: bincount would convert a narrower index on every call
     n = np.asarray(np.bincount(bins, minlength=k), dtype=np.float64)
     s = np.asarray(np.bincount(bins, weights=values, minlength=k), dtype=np.float64)
     ss = np.asarray(np.bincount(bins, weights=values * values, minlength=k), dtype=np.float64)
     return n, s, ss
 
 
-def binned_mean_shift(ref_values: NDArray[np.float64], ref_bins: NDArray[np.int64], cur_values: NDArray[np.float64],
-                      cur_bins: NDArray[np.int64], k: int) -> BinnedShift:
+def binned_mean_shift(ref_values: NDArray[np.float64], ref_bins: NDArray[np.integer[Any]],
+                      cur_values: NDArray[np.float64], cur_bins: NDArray[np.integer[Any]], k: int) -> BinnedShift:
     """Compare per-bin means of `values` (no NaN) between reference and current; bins are 0..k-1."""
     n, s_r, ss_r = _bin_stats(ref_values, ref_bins, k)
     m, s_c, ss_c = _bin_stats(cur_values, cur_bins, k)
