@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from mlaudit.checks.base import Part
+from mlaudit.checks.base import COLUMN_KEY, Part
 from mlaudit.errors import ComputeError, DataError, QueryError, UsageError
 
 #: Memory the large per-column arrays of one batch may take (sorted columns of both snapshots).
@@ -98,12 +98,17 @@ def batches(parts: list[Part], rows: int | None) -> list[list[int]]:
     return [b for b in out if b]
 
 
+def _requests(parts: Sequence[Part], side: str) -> list[tuple[str, pl.Expr]]:
+    """(key, expression) of every request of one side of `parts`, the key prefixed by the part's position."""
+    return [(f"{b}\x1f{k}", e) for b, part in enumerate(parts)
+            for k, e in (part.reference_requests if side else part.requests).items()]
+
+
 def _part_queries(ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Sequence[Part]) -> list[tuple[str, pl.LazyFrame]]:
-    """One select per side holding the requests of every part in `parts` (aliased by position)."""
+    """One select per side holding the requests of every part in `parts`, whole columns as one list each."""
     jobs: list[tuple[str, pl.LazyFrame]] = []
     for side, source in (("reference:", ref), ("", cur)):
-        exprs = [e.alias(f"{b}\x1f{k}") for b, part in enumerate(parts)
-                 for k, e in (part.reference_requests if side else part.requests).items()]
+        exprs = [(e.implode() if COLUMN_KEY in key else e).alias(key) for key, e in _requests(parts, side)]
         if exprs:
             jobs.append((side, source.select(exprs)))
     return jobs
@@ -115,8 +120,38 @@ def _values(jobs: list[tuple[str, pl.LazyFrame]], frames: list[pl.DataFrame], n:
         for key in frame.columns:
             b, name = key.split("\x1f", 1)
             column = frame.get_column(key)
-            values[int(b)][side + name] = column[0] if name.startswith(SERIES_KEY) else value(column)
+            if name.startswith(COLUMN_KEY):
+                whole = column if not isinstance(column.dtype, pl.List) else column[0]  # a streaming query's list
+                values[int(b)][side + name.removeprefix(COLUMN_KEY)] = whole
+            else:
+                values[int(b)][side + name] = column[0] if name.startswith(SERIES_KEY) else value(column)
     return values
+
+
+def _read_then_aggregate(ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Sequence[Part]) -> list[dict[str, Any]]:
+    """The parts' values, in memory: each side's columns are read by a plain select (polars' fastest read),
+    then the aggregates are computed on the frames read and the whole columns taken from them as they are.
+    In one query, the whole columns would have to become lists, and polars concatenates each list's row
+    groups into one array on the calling thread: a copy per column that held the other core idle."""
+    reads: list[tuple[str, pl.LazyFrame, list[tuple[str, pl.Expr]]]] = []
+    for side, source in (("reference:", ref), ("", cur)):
+        requests = _requests(parts, side)
+        names = sorted({name for _, e in requests for name in e.meta.root_names()})
+        if requests and not names:  # pl.len() alone: a frame of no columns would have no rows
+            direct = _part_queries(ref, cur, parts)
+            return _values(direct, run([f for _, f in direct]), len(parts))
+        if requests:
+            reads.append((side, source.select(names), requests))
+    read = run([query for _, query, _ in reads])
+    jobs: list[tuple[str, pl.LazyFrame]] = []
+    for (side, _, requests), frame in zip(reads, read, strict=True):
+        aggregates = [e.alias(key) for key, e in requests if COLUMN_KEY not in key]
+        if aggregates:
+            jobs.append((side, frame.lazy().select(aggregates)))
+        # one query per whole column: they need not have the same length as one another
+        jobs += [(side, frame.lazy().select(e.alias(key))) for key, e in requests if COLUMN_KEY in key]
+    del read
+    return _values(jobs, run([f for _, f in jobs]), len(parts))
 
 
 #: How long a Dask scheduler may take to show a worker before the audit gives up.
@@ -153,14 +188,17 @@ class LocalEngine:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy releases the GIL
             for batch in batches(list(parts), rows):
                 chosen = [parts[i] for i in batch]
-                jobs = _part_queries(ref, cur, chosen)
                 # in memory, the previous batch is reduced while this one is read and sorted (two batches held
                 # at once); when streaming, memory comes first: one batch at a time
                 if streaming:
                     for i, res in pending:
                         reduced[i] = res.result()
                     pending = []
-                values = _values(jobs, run([f for _, f in jobs], streaming), len(chosen))
+                if streaming:
+                    jobs = _part_queries(ref, cur, chosen)
+                    values = _values(jobs, run([f for _, f in jobs], streaming), len(chosen))
+                else:
+                    values = _read_then_aggregate(ref, cur, chosen)
                 for i, part, v in zip(batch, chosen, values, strict=True):
                     if part.early:
                         reduced[i] = part.reduce(v)

@@ -64,12 +64,19 @@ class Levels:
         return Status.passed
 
 
+#: Prefix of a Part's whole-column requests (see Part). Read in memory, such a column is handed over as
+#: polars decoded it; an aggregate of it as a list (`.implode()`) would first be copied into one array.
+COLUMN_KEY = "\x00column:"
+
+
 @dataclass
 class Part:
     """A slice of a plan whose raw values are large (sorted columns): evaluated in a batch with a few
     others, then `reduce`d at once to a small summary so that memory stays bounded as rows grow.
 
-    `weight` is the number of row-length arrays it materialises, for batching.
+    `weight` is the number of row-length arrays it materialises, for batching. A request whose key
+    starts with COLUMN_KEY is a whole column (one value per row) that `reduce` receives as a polars Series
+    under the key without the prefix; every other request reduces to one value.
     """
 
     requests: dict[str, pl.Expr]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from mlaudit.checks.base import CheckSpec, Context, Levels, Part, Planned, result, skipped
+from mlaudit.checks.base import COLUMN_KEY, CheckSpec, Context, Levels, Part, Planned, result, skipped
 from mlaudit.checks.chunks import Chunking, chunking
 from mlaudit.checks.validation import missing_expr
 from mlaudit.contract.model import FeatureType, Importance
@@ -127,10 +127,11 @@ def _method(ctx: Context, spec: CheckSpec, feature: str | None, kind: str, defau
 
 
 def _requests(target: _Target, schema: Mapping[str, pl.DataType], chunks: Chunking | None,
-              prefix: str) -> dict[str, pl.Expr]:
+              prefix: str, whole: bool = False) -> dict[str, pl.Expr]:
     """Expressions giving the target's category counts and missing count or, for numbers, its raw values
     as floats (missing as NaN): numpy drops the missing values and sorts the rest in
-    the reducing thread (prepare), several times faster than polars filtering and sorting them."""
+    the reducing thread (prepare), several times faster than polars filtering and sorting them. `whole`:
+    the raw values as a whole-column request of a part (engines.COLUMN_KEY), else as one list."""
     name = target.column
     missing = missing_expr(name, schema[name], target.sentinel)
     if schema[name].is_float():
@@ -140,7 +141,11 @@ def _requests(target: _Target, schema: Mapping[str, pl.DataType], chunks: Chunki
     if target.kind == "numeric":
         raw = pl.col(name) if target.sentinel is None else pl.when(missing).then(None).otherwise(pl.col(name))
         # NaN, not null: a float column without nulls reaches numpy without a copy under the interpreter lock
-        out[f"{prefix}raw"] = raw.cast(pl.Float64).fill_null(float("nan")).implode()
+        as_float = raw.cast(pl.Float64).fill_null(float("nan"))
+        if whole:
+            out[f"{COLUMN_KEY}{prefix}raw"] = as_float
+        else:
+            out[f"{prefix}raw"] = as_float.implode()
     else:
         out[f"{prefix}n"] = pl.len()
         out[f"{prefix}missing"] = missing.sum()
@@ -240,7 +245,7 @@ def prepare(values: dict[str, Any], extra: Mapping[str, Any] | None = None) -> d
         if raw is not None:
             # one sort of everything: NaN goes last and infinities sit at the ends, so the non-missing values
             # are a slice of it, without a pass to find them and a copy to gather them
-            ordered = np.sort(np.asarray(raw, dtype=np.float64))
+            ordered = _sorted(raw)
             del raw
             lo = int(np.searchsorted(ordered, -np.inf, side="right"))
             hi = int(np.searchsorted(ordered, np.inf, side="left"))  # NaN sorts after +inf
@@ -249,6 +254,16 @@ def prepare(values: dict[str, Any], extra: Mapping[str, Any] | None = None) -> d
         elif out.get(f"{side}values") is not None:
             out[f"{side}values"] = np.sort(np.asarray(out[f"{side}values"], dtype=np.float64))
     return out
+
+
+def _sorted(raw: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The values sorted (NaN last) in an array of their own. A polars column is copied once, into a
+    writable array (its zero-copy view is read-only), and sorted in place: np.sort would copy it again."""
+    if isinstance(raw, pl.Series):
+        ordered: np.ndarray[Any, np.dtype[np.float64]] = raw.to_numpy(writable=True)
+        ordered.sort()
+        return ordered
+    return np.sort(np.asarray(raw, dtype=np.float64))
 
 
 def _evaluate(target: _Target, values: Mapping[str, Any], bins: int, min_rows: int) -> _Outcome:
@@ -509,7 +524,7 @@ def plan_features(ctx: Context) -> list[Planned]:
     # every feature drift should judge, whether or not it can: drift.dataset says how many it could
     expected = len({*unjudged, *(t.column for t in targets)})
     chunks, _reason = chunking(ctx)
-    sides = [_reference_side(ctx, t) for t in targets]
+    sides = [_reference_side(ctx, t, whole=True) for t in targets]
     unusable = [(t, why) for t, (_, why) in zip(targets, sides, strict=True) if isinstance(why, str)]
     skips += [skipped(FEATURE, ctx, str(why), t.column) for t, why in unusable]
     keep = [i for i, (_, why) in enumerate(sides) if not isinstance(why, str)]
@@ -527,7 +542,7 @@ def plan_features(ctx: Context) -> list[Planned]:
 
     null_levels = [ctx.levels(NULL_SHARE, t.column) for t in targets]
     # weight: row-length arrays held per part; a text column is read as 16-byte views, two arrays' worth
-    parts = [Part(requests=_requests(t, ctx.current_schema, chunks, ""), reference_requests=reference,
+    parts = [Part(requests=_requests(t, ctx.current_schema, chunks, "", whole=True), reference_requests=reference,
                   reduce=reducer(t, injected), weight=4 if chunks is not None else 2, column=t.column)
              for t, (reference, injected) in zip(targets, sides, strict=True)]
 
@@ -646,10 +661,11 @@ def _from_profile(ctx: Context, target: _Target) -> dict[str, Any] | str:
     return out
 
 
-def _reference_side(ctx: Context, target: _Target) -> tuple[dict[str, pl.Expr], dict[str, Any] | str | None]:
+def _reference_side(ctx: Context, target: _Target, whole: bool = False
+                    ) -> tuple[dict[str, pl.Expr], dict[str, Any] | str | None]:
     """(reference requests, values from a profile or why not): one of the two is empty."""
     if ctx.reference_profile is None:
-        return _requests(target, ctx.reference_schema, None, ""), None
+        return _requests(target, ctx.reference_schema, None, "", whole), None
     return {}, _from_profile(ctx, target)
 
 
