@@ -285,6 +285,31 @@ def test_range_nan_and_null_are_not_out_of_range(run_audit: Callable[..., AuditR
     assert "min 5" in r.message and "max 5" in r.message
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_range_counts_match_a_plain_count(run_audit: Callable[..., AuditResult], seed: int) -> None:
+    """Rows outside the range, counted from comparisons (not a row mask) without a sentinel: the same count
+    as a plain one over values with NaN, nulls, infinities and values on the bounds, for open and closed
+    ranges, float and int columns."""
+    rng = np.random.default_rng(seed)
+    is_float = seed % 3 != 2
+    lo, hi = [(0, 10), (None, 10), (0, None), (-5, 5), (3, 3), (None, None)][seed]
+    if is_float:
+        xs: list[Any] = rng.choice([-INF, INF, NAN, None, 0.0, 10.0, -5.0, 5.0, 3.0, -1.0, 11.0, 2.5], size=60).tolist()
+    else:
+        xs = rng.choice([None, 0, 10, -5, 5, 3, -1, 11, 2], size=60).tolist()
+    def outside(v: Any) -> bool:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return False
+        return math.isinf(v) or (lo is not None and v < lo) or (hi is not None and v > hi)
+    bounds = f"[{'null' if lo is None else lo}, {'null' if hi is None else hi}]"
+    kind = "float" if is_float else "int"
+    res = run_audit(contract(f"  x: {{type: {kind}, range: {bounds}, nullable: true}}\n"),
+                    {"id": list(range(60)), "x": pl.Series(xs, dtype=pl.Float64 if is_float else pl.Int64)},
+                    only=["validation.range"])
+    r = one(res, "validation.range", "x")
+    assert (r.count, r.total) == (sum(outside(v) for v in xs), 60)
+
+
 def test_range_warns_below_fail_level(run_audit: Callable[..., AuditResult]) -> None:
     xs = [1.0, 2.0, 3.0, 42.0]
     features = "  x: {type: float, range: [0, 10], checks: {validation.range: {fail: 0.5}}}\n"

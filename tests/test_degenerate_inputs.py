@@ -224,6 +224,8 @@ def test_std_and_mean_are_numpy_on_ordinary_values(seed: int) -> None:
     values = np.sort(np.random.default_rng(seed).normal(3.0, 2.0, 500))
     assert compare._std(values) == float(np.std(values, ddof=1))
     assert compare._mean(values) == float(np.mean(values))
+    summary = compare._summary(values)  # the mean computed once for both: the same bits
+    assert (summary["mean"], summary["std"]) == (float(np.mean(values)), float(np.std(values, ddof=1)))
 
 
 def test_wasserstein_standardised_near_the_float_limit_equals_scipy() -> None:

@@ -11,6 +11,9 @@ violations. Infinities are values, and fall outside any finite range.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
+import operator
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -289,16 +292,32 @@ def plan_range(ctx: Context) -> list[Planned]:
             low, high = col.min(), col.max()
             extremes = {"min": low.fill_nan(None), "max": high.fill_nan(None)} if is_float else {"min": low,
                                                                                                  "max": high}
+            count = _outside_count(col, lo, hi, is_float)
         else:
             usable = ~_missing(ctx, name)
             violated = usable & outside
             extremes = {"min": col.filter(usable).min(), "max": col.filter(usable).max()}
-        counted = _counted(name, violated, extremes)
+            count = None
+        counted = _counted(name, violated, extremes, count)
         out.append(_share_check(
             RANGE, ctx, name, violated, f"fall outside {shown}", levels, None,
             lambda v: f" (observed min {_num(v['min'])}, max {_num(v['max'])})", counted=counted,
         ))
     return out
+
+
+def _outside_count(col: pl.Expr, lo: float | None, hi: float | None, is_float: bool) -> pl.Expr | None:
+    """The rows outside [lo, hi] (infinities always outside, NaN and nulls never) as sums of comparisons, a
+    pass each, instead of a mask built from five: below lo, above hi less NaN (which polars orders above
+    every number), and the infinity on an open side. None (count the mask) for an infinite or NaN bound."""
+    if any(bound is not None and not math.isfinite(bound) for bound in (lo, hi)):
+        return None
+    below = col < lo if lo is not None else col == -math.inf if is_float else None
+    above = col > hi if hi is not None else col == math.inf if is_float else None
+    terms = [t.sum().cast(pl.Int64) for t in (below, above) if t is not None]
+    if is_float and hi is not None:
+        terms.append(-col.is_nan().sum().cast(pl.Int64))
+    return functools.reduce(operator.add, terms) if terms else None
 
 
 def _counted(name: str, violated: pl.Expr, extra: Mapping[str, pl.Expr] | None = None,

@@ -55,11 +55,17 @@ def _magnitude(finite: NDArray[np.float64]) -> float:
     return float(np.max(np.abs(finite))) if finite.size else 0.0
 
 
-def _mean(finite: NDArray[np.float64]) -> float:
-    """The mean; for values whose sum overflows (near +-1.8e308), the mean of the values divided by their
-    largest magnitude, multiplied back: always finite for finite values."""
+def _plain_mean(finite: NDArray[np.float64]) -> float:
+    """numpy's mean, inf or NaN where the sum overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
-        mean = float(finite.mean())
+        return float(finite.mean())
+
+
+def _mean(finite: NDArray[np.float64], plain: float | None = None) -> float:
+    """The mean (`plain`: numpy's, when already computed); for values whose sum overflows (near
+    +-1.8e308), the mean of the values divided by their largest magnitude, multiplied back: always finite
+    for finite values."""
+    mean = _plain_mean(finite) if plain is None else plain
     if math.isfinite(mean) or finite.size == 0:
         return mean
     top = _magnitude(finite)
@@ -69,7 +75,8 @@ def _mean(finite: NDArray[np.float64]) -> float:
 def _summary(finite_sorted: NDArray[np.float64]) -> dict[str, float]:
     if finite_sorted.size == 0:
         return {}
-    out = {"mean": _mean(finite_sorted), "std": _std(finite_sorted)}
+    plain = _plain_mean(finite_sorted)  # one pass for both: the standard deviation needs it too
+    out = {"mean": _mean(finite_sorted, plain), "std": _std(finite_sorted, plain)}
     for q in QUANTILES:
         out[f"p{int(q * 100)}"] = _sorted_quantile(finite_sorted, q)
     return out
@@ -89,15 +96,16 @@ def _scale(finite: NDArray[np.float64], sd: float | None = None) -> float:
     return sd if sd > 0 else 1.0
 
 
-def _std(finite: NDArray[np.float64]) -> float:
-    """The standard deviation (ddof=1), 0 for fewer than two values. numpy's overflows to inf or NaN for
+def _std(finite: NDArray[np.float64], plain_mean: float | None = None) -> float:
+    """The standard deviation (ddof=1), 0 for fewer than two values (`plain_mean`: numpy's mean of
+    `finite`, when already computed). numpy's overflows to inf or NaN for
     values near +-1.8e308 (their differences and squares leave the float range): then the standard
     deviation of the values divided by their largest magnitude, multiplied back, which is inf only when the
     true value is beyond the largest float."""
     if finite.size < 2:
         return 0.0
     with np.errstate(over="ignore", invalid="ignore"):
-        sd = _blocked_std(finite)
+        sd = _blocked_std(finite, plain_mean)
     if math.isfinite(sd):
         return sd
     top = _magnitude(finite)
@@ -109,12 +117,12 @@ def _std(finite: NDArray[np.float64]) -> float:
 _STD_BLOCK = 1 << 16
 
 
-def _blocked_std(values: NDArray[np.float64]) -> float:
+def _blocked_std(values: NDArray[np.float64], mean: float | None = None) -> float:
     """numpy's std(ddof=1), the same arithmetic (bit for bit up to _STD_BLOCK values), with the squared
     deviations summed block by block in one small buffer: numpy's makes a copy of the whole column (80 MB
-    at ten million rows, in each reducing thread at once)."""
+    at ten million rows, in each reducing thread at once). `mean`: numpy's mean of `values`, if known."""
     n = values.size
-    mean = values.mean()
+    mean = float(values.mean()) if mean is None else mean
     buffer = np.empty(min(n, _STD_BLOCK))
     total = 0.0
     for start in range(0, n, _STD_BLOCK):
