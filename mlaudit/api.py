@@ -23,7 +23,7 @@ from mlaudit import __version__, sampling, snapshots
 from mlaudit import engine as engines
 from mlaudit import history as history_store
 from mlaudit.checks import killswitch, monitoring
-from mlaudit.checks.base import OFFLINE_SUFFIX, Context, Pairing, Part, Planned
+from mlaudit.checks.base import OFFLINE_SUFFIX, Context, Found, Pairing, Part, Planned
 from mlaudit.checks.chunks import chunking, validate_chunk
 from mlaudit.checks.registry import REGISTRY
 from mlaudit.contract.compat import problems_against
@@ -154,20 +154,37 @@ def _collect_isolating(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: list[Plann
         return _collect(ref, cur, planned, streaming, paired, runner)
 
 
+#: Rows of the current snapshot searched first for the first matching rows (Found.first_rows).
+FOUND_PREFIX_ROWS = 100_000
+
+
 def _collect_found(ref: pl.LazyFrame, cur: pl.LazyFrame, planned: Sequence[Planned], values: list[dict[str, Any]],
-                   streaming: bool, runner: Engine) -> None:
+                   streaming: bool, runner: Engine, rows: int | None) -> None:
     """Evaluate the wanted found_requests (through _collect, one more pass that reads only the columns they
-    use); the others get an empty list."""
-    asked: list[tuple[int, Planned]] = []
+    use); the others get an empty list. Lists of the first matching rows are looked up on the snapshot's
+    first FOUND_PREFIX_ROWS rows first: where that prefix holds enough of them (a check that fails usually
+    fails often), the list is final and the whole snapshot is read only for the rest."""
+    wanted: dict[int, dict[str, Found]] = {}
     for i, (p, v) in enumerate(zip(planned, values, strict=True)):
-        wanted = {key: expr for key, (want, expr) in p.found_requests.items() if want(v)}
-        v.update({key: [] for key in p.found_requests if key not in wanted})
-        if wanted:
-            asked.append((i, Planned(column=p.column, requests=wanted)))
+        chosen = {key: found for key, found in p.found_requests.items() if found.wanted(v)}
+        v.update({key: [] for key in p.found_requests if key not in chosen})
+        if chosen:
+            wanted[i] = chosen
+    if rows is None or rows > FOUND_PREFIX_ROWS:
+        first = [(i, key, found) for i, chosen in wanted.items() for key, found in chosen.items() if found.first_rows]
+        if first:
+            head = _collect(ref, cur.head(FOUND_PREFIX_ROWS), [Planned(column=planned[i].column, requests={key: f.expr})
+                                                                for i, key, f in first], streaming, None, runner)
+            for (i, key, found), listed in zip(first, head, strict=True):
+                if len(listed[key] or []) >= found.first_rows:
+                    values[i][key] = listed[key]
+                    del wanted[i][key]
+    asked = [(i, Planned(column=planned[i].column, requests={key: f.expr for key, f in chosen.items()}))
+             for i, chosen in wanted.items() if chosen]
     if asked:
-        found = _collect(ref, cur, [p for _, p in asked], streaming, None, runner)
-        for (i, _), got in zip(asked, found, strict=True):
-            values[i].update(got)
+        everything = _collect(ref, cur, [p for _, p in asked], streaming, None, runner)
+        for (i, _), rest in zip(asked, everything, strict=True):
+            values[i].update(rest)
 
 
 def _pairing(loaded: LoadedContract, cur: snapshots.Snapshot, off: snapshots.Snapshot
@@ -377,7 +394,7 @@ def audit(
                 else:
                     v.setdefault("parts", [])
             # examples of violating rows, for the checks that (on their counts, some from parts) warn or fail
-            _collect_found(ref.frame, cur.frame, planned, values, streaming, runner)
+            _collect_found(ref.frame, cur.frame, planned, values, streaming, runner, cur.rows)
     except QueryError as exc:  # polars failed without naming a file: name it when one cannot be decoded
         raise (unreadable() or exc) from None
     finally:

@@ -807,3 +807,59 @@ def test_range_of_a_column_with_no_number_has_no_observed_extremes(run_audit: Ca
                     only=["validation.range"])
     r = one(res, "validation.range", "x")
     assert r.count == 0 and "observed min None, max None" in r.message
+
+
+# --------------------------------------------------------------------------- examples from a prefix
+
+
+@pytest.fixture
+def small_prefix(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Examples of failing checks are looked up on this many first rows before the whole snapshot."""
+    monkeypatch.setattr("mlaudit.api.FOUND_PREFIX_ROWS", 10)
+    return 10
+
+
+def test_examples_beyond_the_prefix_come_from_the_whole_snapshot(run_audit: Callable[..., AuditResult],
+                                                                small_prefix: int) -> None:
+    """The first ten rows hold one violation of five: the examples are the first five of the whole file."""
+    xs = [1.0] * 60
+    for i in (3, 20, 30, 40, 45, 48, 55):
+        xs[i] = 99.0
+    res = run_audit(contract("  x: {type: float, range: [0, 10]}\n"), {"id": list(range(60)), "x": xs},
+                    only=["validation.range"])
+    assert one(res, "validation.range", "x").examples == (3, 20, 30, 40, 45)
+
+
+def test_examples_found_in_the_prefix_are_those_of_the_whole_snapshot(run_audit: Callable[..., AuditResult],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    xs = [99.0 if i % 2 else 1.0 for i in range(60)]
+    data = {"id": list(range(100, 160)), "x": xs, "s": [None if i % 3 else "a" for i in range(60)]}
+    features = "  x: {type: float, range: [0, 10]}\n  s: {type: string, max_null_share: 0.1}\n"
+    whole = run_audit(contract(features), data, only=["validation.range", "validation.null_share"])
+    monkeypatch.setattr("mlaudit.api.FOUND_PREFIX_ROWS", 10)
+    prefix = run_audit(contract(features), data, only=["validation.range", "validation.null_share"])
+    for check, column in (("validation.range", "x"), ("validation.null_share", "s")):
+        assert one(prefix, check, column).examples == one(whole, check, column).examples
+        assert len(one(whole, check, column).examples) == 5
+    assert one(prefix, "validation.range", "x").examples == (101, 103, 105, 107, 109)
+
+
+def test_examples_of_a_rule_over_the_whole_column_are_never_taken_from_a_prefix(
+        run_audit: Callable[..., AuditResult], small_prefix: int) -> None:
+    """A rule may compare a row with an aggregate (the column's mean): on the first ten rows alone the mean
+    is 30 and rows 5-9 would break the rule; over the whole file it is 5, and rows 10-14 are the first to."""
+    b = [50.0] * 5 + [10.0] * 5 + [0.0] * 50
+    res = run_audit(contract(extra=rules("{name: at_least_mean, expr: 'b >= AVG(b)'}")),
+                    {"id": list(range(60)), "b": b}, only=["validation.rule"])
+    assert one(res, "validation.rule", "at_least_mean").examples == (10, 11, 12, 13, 14)
+
+
+def test_examples_of_repeated_values_are_never_taken_from_a_prefix(run_audit: Callable[..., AuditResult],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within the first eleven rows 10-14 repeat; over the whole file 99 (row 0, again at row 50) comes
+    first."""
+    monkeypatch.setattr("mlaudit.api.FOUND_PREFIX_ROWS", 11)
+    ids = [99, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14] + list(range(1000, 1049))
+    ids[50] = 99
+    res = run_audit(contract(columns="{id: id}"), {"id": ids, "x": [1.0] * 60}, only=["validation.unique"])
+    assert one(res, "validation.unique", "id").examples == (99, 10, 11, 12, 13)

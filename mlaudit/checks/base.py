@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 
@@ -62,6 +62,17 @@ class Levels:
         if self.warn is not None and value > self.warn:
             return Status.warn
         return Status.passed
+
+
+class Found(NamedTuple):
+    """A request evaluated only when `wanted(values)` holds (Planned.found_requests)."""
+
+    wanted: Callable[[Mapping[str, Any]], bool]
+    expr: pl.Expr
+    first_rows: int = 0
+    """When above 0: `expr` lists the first `first_rows` rows, in file order, that meet a condition on each
+    row alone (Context.examples of such a condition). A prefix of the snapshot that holds that many then
+    gives the same list, so the audit looks there first and reads the whole snapshot only when it must."""
 
 
 #: Prefix of a Part's whole-column requests (see Part). Read in memory, such a column is handed over as
@@ -114,10 +125,10 @@ class Planned:
     on_error: Callable[[str], CheckResult] | None = None
     """The result to report when this item's expressions fail on the data (polars' reason given): the
     other checks are then still judged. Without it such a failure stops the audit (exit 2)."""
-    found_requests: dict[str, tuple[Callable[[Mapping[str, Any]], bool], pl.Expr]] = field(default_factory=dict)
-    """key -> (wanted, expression): evaluated on the current snapshot after `requests`, only where
-    `wanted(values of requests)` holds, else an empty list. For examples of violating rows, shown only when
-    a check does not pass: most pass, and gathering examples costs as much as counting the violations."""
+    found_requests: dict[str, Found] = field(default_factory=dict)
+    """key -> Found: evaluated on the current snapshot after `requests`, only where `wanted(values of
+    requests)` holds, else an empty list. For examples of violating rows, shown only when a check does not
+    pass: most pass, and gathering examples costs as much as counting the violations."""
     pair_requests: dict[str, pl.Expr] = field(default_factory=dict)
     """Evaluated on the pairing of serving and offline rows (Context.pair); values under 'pair:<key>'."""
     row_step: tuple[int, int] | None = None

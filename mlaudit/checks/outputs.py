@@ -9,7 +9,19 @@ from typing import Any
 
 import polars as pl
 
-from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, limit_text, pct, result, skipped, stated
+from mlaudit.checks.base import (
+    MAX_EXAMPLES,
+    CheckSpec,
+    Context,
+    Found,
+    Levels,
+    Planned,
+    limit_text,
+    pct,
+    result,
+    skipped,
+    stated,
+)
 from mlaudit.checks.validation import _share_check
 from mlaudit.contract.model import Task
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
@@ -73,7 +85,7 @@ def plan_prediction_range(ctx: Context) -> list[Planned]:
         if bounds is not None:
             invalid = invalid | (col < bounds[0]) | (col > bounds[1])
         shown = f"are missing, NaN or outside [{bounds[0]}, {bounds[1]}]" if bounds else "are missing, NaN or infinite"
-        out.append(_share_check(PREDICTION_RANGE, ctx, name, invalid, shown, levels))
+        out.append(_share_check(PREDICTION_RANGE, ctx, name, invalid, shown, levels, row_local=True))
     return out
 
 
@@ -89,7 +101,8 @@ def plan_probability_sum(ctx: Context) -> list[Planned]:
     total = pl.sum_horizontal([pl.col(p) for p in probs])
     bad = (total - 1.0).abs() > tol
     bad = bad | total.is_nan() | pl.any_horizontal([pl.col(p).is_null() for p in probs])
-    return [_share_check(PROBABILITY_SUM, ctx, None, bad, f"have probabilities not summing to 1 (±{tol:g})", levels)]
+    return [_share_check(PROBABILITY_SUM, ctx, None, bad, f"have probabilities not summing to 1 (±{tol:g})", levels,
+                         row_local=True)]
 
 
 def plan_confidence_gate(ctx: Context) -> list[Planned]:
@@ -144,7 +157,8 @@ def plan_confidence_gate(ctx: Context) -> list[Planned]:
                       examples=v["ex"] if status is not Status.passed else (), below=gate.below, invalid_scores=bad)
 
     return [Planned(column=None, requests=requests, finish=finish,
-                    found_requests={"ex": (lambda v: graded(v) in (Status.warn, Status.fail), ctx.examples(weak))})]
+                    found_requests={"ex": Found(lambda v: graded(v) in (Status.warn, Status.fail), ctx.examples(weak),
+                                                MAX_EXAMPLES)})]
 
 
 PLANNERS = {

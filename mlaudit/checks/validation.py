@@ -25,6 +25,7 @@ from mlaudit.checks.base import (
     MAX_EXAMPLES,
     CheckSpec,
     Context,
+    Found,
     Levels,
     Part,
     Planned,
@@ -195,6 +196,7 @@ def _share_check(
     when_found: Mapping[str, pl.Expr] | None = None,
     counted: Part | None = None,
     count: pl.Expr | None = None,
+    row_local: bool = False,
 ) -> Planned:
     """Generic 'share of rows where `violated` holds' check with examples (ids of violating rows by default).
 
@@ -202,7 +204,8 @@ def _share_check(
     only when some row violates, in the small second pass, and are an empty list otherwise. `counted`, a
     part giving the same values (rows, n and the `extra` keys), replaces the requests: columns are counted
     in the batch that reads them for drift and skew (see _counted). `count`, when given, computes the number
-    of violating rows more cheaply than summing `violated`.
+    of violating rows more cheaply than summing `violated`. `row_local`: `violated` looks at each row alone
+    (no aggregate, no window), so the default examples may be looked up on a prefix first (Found).
     """
     ex = ctx.examples(violated) if examples is None else examples
     requests = {} if counted is not None else _count_requests(violated, extra, count)
@@ -240,7 +243,8 @@ def _share_check(
         return int(counts(v)["n"]) > 0
 
     return Planned(column=name, requests=requests, finish=finish, parts=[counted] if counted is not None else [],
-                   found_requests={"ex": (shown, ex), **{k: (found, e) for k, e in (when_found or {}).items()}},
+                   found_requests={"ex": Found(shown, ex, MAX_EXAMPLES if row_local and examples is None else 0),
+                                   **{k: Found(found, e) for k, e in (when_found or {}).items()}},
                    on_error=failed)
 
 
@@ -262,7 +266,7 @@ def plan_null_share(ctx: Context) -> list[Planned]:
             col = pl.col(name)
             count = col.null_count() + col.is_nan().sum() if dtype.is_float() else col.null_count()
         out.append(_share_check(NULL_SHARE, ctx, name, violated, what, levels,
-                                counted=_counted(name, violated, count=count)))
+                                counted=_counted(name, violated, count=count), row_local=True))
     return out
 
 
@@ -301,7 +305,7 @@ def plan_range(ctx: Context) -> list[Planned]:
         counted = _counted(name, violated, extremes, count)
         out.append(_share_check(
             RANGE, ctx, name, violated, f"fall outside {shown}", levels, None,
-            lambda v: f" (observed min {_num(v['min'])}, max {_num(v['max'])})", counted=counted,
+            lambda v: f" (observed min {_num(v['min'])}, max {_num(v['max'])})", counted=counted, row_local=True,
         ))
     return out
 
@@ -364,7 +368,7 @@ def plan_allowed(ctx: Context) -> list[Planned]:
         out.append(_share_check(
             ALLOWED, ctx, name, violated, "hold values outside the allowed list", levels, None,
             lambda v: f" (e.g. {', '.join(repr(x) for x in v['seen'])})" if v["seen"] else "", when_found=seen,
-            counted=_counted(name, violated),
+            counted=_counted(name, violated), row_local=True,
         ))
     return out
 
@@ -380,7 +384,7 @@ def plan_regex(ctx: Context) -> list[Planned]:
             continue
         text = pl.col(name).cast(pl.String)
         violated = ~_missing(ctx, name) & ~text.str.contains(f"^(?:{f.regex})$")
-        out.append(_share_check(REGEX, ctx, name, violated, f"do not match /{f.regex}/", levels))
+        out.append(_share_check(REGEX, ctx, name, violated, f"do not match /{f.regex}/", levels, row_local=True))
     return out
 
 
