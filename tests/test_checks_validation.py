@@ -859,7 +859,7 @@ def test_examples_of_repeated_values_are_never_taken_from_a_prefix(run_audit: Ca
     """Within the first eleven rows 10-14 repeat; over the whole file 99 (row 0, again at row 50) comes
     first."""
     monkeypatch.setattr("mlaudit.api.FOUND_PREFIX_ROWS", 11)
-    ids = [99, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14] + list(range(1000, 1049))
+    ids = [99, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, *range(1000, 1049)]
     ids[50] = 99
     res = run_audit(contract(columns="{id: id}"), {"id": ids, "x": [1.0] * 60}, only=["validation.unique"])
     assert one(res, "validation.unique", "id").examples == (99, 10, 11, 12, 13)

@@ -743,6 +743,27 @@ def test_grid_merge_at_the_default_grid_gives_scipy_ks_and_wasserstein(case: str
     assert w1 == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-12)
 
 
+@pytest.mark.parametrize("grid", [1, 3, 64, 1 << 14])
+def test_cut_counts_equal_a_search_of_every_cut(grid: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each side's own cuts counted from their positions (a search only where a value repeats), the other
+    side's by binary search: the cuts and counts of np.unique and np.searchsorted on both sides, with runs
+    of ties across the grid, infinities, sides of one value and of different lengths."""
+    monkeypatch.setattr(twosample, "GRID", grid)
+    rng = np.random.default_rng(grid)
+    cases = [(rng.normal(size=5000), rng.normal(0.2, 1, size=3001)),
+             (rng.integers(0, 5, 4000).astype(float), rng.integers(0, 7, 900).astype(float)),
+             (np.r_[-np.inf, rng.normal(size=700), np.inf, np.inf], np.r_[rng.normal(size=50), np.inf]),
+             (np.array([2.0]), np.array([1.0, 2.0, 2.0, 3.0])), (np.full(300, 7.0), np.full(20, 7.0))]
+    for a, b in cases:
+        a, b = np.sort(a), np.sort(b)
+        n, m = a.size, b.size
+        cuts = np.unique(np.concatenate([a[::max(1, n // grid)], b[::max(1, m // grid)], a[-1:], b[-1:]]))
+        got, upto_a, upto_b = twosample._cut_counts(a, b)
+        assert got.tolist() == cuts.tolist()
+        assert upto_a.tolist() == np.searchsorted(a, cuts, side="right").tolist()
+        assert upto_b.tolist() == np.searchsorted(b, cuts, side="right").tolist()
+
+
 def test_below_counts_values_under_each_cut_with_ties() -> None:
     """The count of values strictly below a cut, from the count up to it: one look back, a search for runs."""
     values = np.array([1.0, 2.0, 2.0, 2.0, 3.0, 5.0])
