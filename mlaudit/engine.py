@@ -148,8 +148,9 @@ def _read_then_aggregate(ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Sequence[P
         aggregates = [e.alias(key) for key, e in requests if COLUMN_KEY not in key]
         if aggregates:
             jobs.append((side, frame.lazy().select(aggregates)))
-        # one query per whole column: they need not have the same length as one another
-        jobs += [(side, frame.lazy().select(e.alias(key))) for key, e in requests if COLUMN_KEY in key]
+        whole = [e.alias(key) for key, e in requests if COLUMN_KEY in key]  # one value per row each
+        if whole:
+            jobs.append((side, frame.lazy().select(whole)))
     del read
     return _values(jobs, run([f for _, f in jobs]), len(parts))
 

@@ -291,3 +291,18 @@ def test_importing_the_cli_loads_neither_numpy_nor_scipy() -> None:
             "assert mlaudit.audit.__name__ == 'audit' and 'numpy' in sys.modules\n"
             "assert 'scipy' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_quiet_audit_does_not_import_rich(tmp_path: Path) -> None:
+    """Cron and CI runs (--quiet) show nothing on the terminal: rich, which only draws the terminal report
+    and the progress line, stays unimported, a few hundredths of a second of start-up."""
+    from tests.conftest import SAMPLE
+
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "mlaudit", "audit", "-c",
+                           str(SAMPLE / "contract.yaml"), "-r", str(SAMPLE / "reference.parquet"), "--current",
+                           str(SAMPLE / "current"), "--json", str(tmp_path / "r.json"), "--quiet"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode in (0, 1, 3), proc.stderr[-2000:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")]
+    assert "mlaudit.api" in imported  # the import log is there
+    assert not [name for name in imported if name.split(".")[0] == "rich"]
