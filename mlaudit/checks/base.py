@@ -101,10 +101,10 @@ class Part:
     while the other parts are still reduced); its reduce must be instant (keep_values)."""
 
 
-
 def keep_values(values: Mapping[str, Any]) -> Mapping[str, Any]:
     """A Part's reduce for parts that only aggregate (or sample): their values are already small."""
     return values
+
 
 @dataclass
 class Planned:
@@ -243,6 +243,11 @@ class Context:
         id_col = self.contract.columns.id
         source = pl.col(id_col) if id_col and id_col in self.current_schema else pl.int_range(pl.len())
         return source.filter(condition.fill_null(False)).head(MAX_EXAMPLES).implode()
+
+    def first_examples(self, wanted: Callable[[Mapping[str, Any]], bool], condition: pl.Expr) -> Found:
+        """examples(condition) as a found request, for a `condition` on each row alone (no aggregate, no
+        window): the audit may then find them on a prefix of the snapshot (Found.first_rows)."""
+        return Found(wanted, self.examples(condition), MAX_EXAMPLES)
 
 
 def stated(source: Any, **mapping: str) -> Threshold:

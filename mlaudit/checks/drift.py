@@ -131,7 +131,7 @@ def _requests(target: _Target, schema: Mapping[str, pl.DataType], chunks: Chunki
     """Expressions giving the target's category counts and missing count or, for numbers, its raw values
     as floats (missing as NaN): numpy drops the missing values and sorts the rest in
     the reducing thread (prepare), several times faster than polars filtering and sorting them. `whole`:
-    the raw values as a whole-column request of a part (engines.COLUMN_KEY), else as one list."""
+    the raw values as a whole-column request of a part (base.COLUMN_KEY), else as one list."""
     name = target.column
     missing = missing_expr(name, schema[name], target.sentinel)
     if schema[name].is_float():

@@ -9,19 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from mlaudit.checks.base import (
-    MAX_EXAMPLES,
-    CheckSpec,
-    Context,
-    Found,
-    Levels,
-    Planned,
-    limit_text,
-    pct,
-    result,
-    skipped,
-    stated,
-)
+from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, limit_text, pct, result, skipped, stated
 from mlaudit.checks.validation import _share_check
 from mlaudit.contract.model import Task
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
@@ -157,8 +145,8 @@ def plan_confidence_gate(ctx: Context) -> list[Planned]:
                       examples=v["ex"] if status is not Status.passed else (), below=gate.below, invalid_scores=bad)
 
     return [Planned(column=None, requests=requests, finish=finish,
-                    found_requests={"ex": Found(lambda v: graded(v) in (Status.warn, Status.fail), ctx.examples(weak),
-                                                MAX_EXAMPLES)})]
+                    found_requests={"ex": ctx.first_examples(lambda v: graded(v) in (Status.warn, Status.fail),
+                                                             weak)})]
 
 
 PLANNERS = {

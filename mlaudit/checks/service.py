@@ -27,18 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from mlaudit.checks.base import (
-    MAX_EXAMPLES,
-    CheckSpec,
-    Context,
-    Found,
-    Levels,
-    Planned,
-    limit_text,
-    pct,
-    result,
-    skipped,
-)
+from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, limit_text, pct, result, skipped
 from mlaudit.contract.model import ServiceSettings, parse_duration
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
 
@@ -247,8 +236,7 @@ def _plan_share(ctx: Context, spec: CheckSpec, key: str, limit_key: str, meaning
                       total=rows, examples=v["examples"], missing=nulls, unreadable=unreadable)
 
     return [Planned(column=name, requests=requests, finish=finish,
-                    found_requests={"examples": Found(lambda v: int(v["hits"] or 0) > 0, ctx.examples(flag),
-                                                      MAX_EXAMPLES)})]
+                    found_requests={"examples": ctx.first_examples(lambda v: int(v["hits"] or 0) > 0, flag)})]
 
 
 def plan_errors(ctx: Context) -> list[Planned]:

@@ -207,7 +207,6 @@ def _share_check(
     of violating rows more cheaply than summing `violated`. `row_local`: `violated` looks at each row alone
     (no aggregate, no window), so the default examples may be looked up on a prefix first (Found).
     """
-    ex = ctx.examples(violated) if examples is None else examples
     requests = {} if counted is not None else _count_requests(violated, extra, count)
 
     def counts(v: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -242,9 +241,14 @@ def _share_check(
     def found(v: Mapping[str, Any]) -> bool:
         return int(counts(v)["n"]) > 0
 
+    if examples is not None:
+        ex = Found(shown, examples)
+    elif row_local:
+        ex = ctx.first_examples(shown, violated)
+    else:
+        ex = Found(shown, ctx.examples(violated))
     return Planned(column=name, requests=requests, finish=finish, parts=[counted] if counted is not None else [],
-                   found_requests={"ex": Found(shown, ex, MAX_EXAMPLES if row_local and examples is None else 0),
-                                   **{k: Found(found, e) for k, e in (when_found or {}).items()}},
+                   found_requests={"ex": ex, **{k: Found(found, e) for k, e in (when_found or {}).items()}},
                    on_error=failed)
 
 
