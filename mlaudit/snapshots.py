@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from mlaudit.errors import DataError, UnreadableError
 from mlaudit.results import InputInfo
@@ -66,12 +65,17 @@ def _resolve(source: str, role: str) -> tuple[list[Path], bool]:
     raise DataError(f"{role} snapshot: {source} not found; give a Parquet file, a folder or a glob")
 
 
+#: polars' refusal of a file whose schema repeats a name.
+_REPEATED = re.compile(r"column with name '(.+)' has more than one occurrence")
+
+
 def _footer(path: Path, role: str) -> tuple[int, bytes, list[tuple[str, str]]]:
-    """(row count, footer bytes, (name, type) of each column) of a Parquet file; DataError if unreadable."""
+    """(row count, footer bytes, (name, type) of each column) of a Parquet file; DataError if unreadable.
+    Read by polars, which parses the footer in about a millisecond: pyarrow's reader would cost its
+    import, 0.08 s of every audit's start."""
     try:
-        meta = pq.read_metadata(path)
-        arrow = meta.schema.to_arrow_schema()
-        columns = [(f.name, str(f.type)) for f in arrow]
+        schema = pl.read_parquet_schema(path)
+        rows = pl.scan_parquet(path).select(pl.len()).collect().item()  # from the footer's row groups
         size = path.stat().st_size
         with path.open("rb") as fh:
             fh.seek(max(0, size - 8))
@@ -79,11 +83,17 @@ def _footer(path: Path, role: str) -> tuple[int, bytes, list[tuple[str, str]]]:
             footer_len = int.from_bytes(tail[:4], "little")
             fh.seek(max(0, size - 8 - footer_len))
             footer = fh.read(footer_len)
-    except Exception as exc:  # pyarrow raises ArrowInvalid, errors for unsupported types, OSError... on bad files
+    except BaseException as exc:  # polars' errors, OSError, and a panic on a malformed footer (a BaseException)
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = reason.removeprefix("parquet: ").removeprefix("File out of specification: ")
+        repeated = _REPEATED.search(reason)
+        if repeated:
+            raise DataError(f"{role} snapshot: {path} repeats column names {repeated.group(1)}; rename them") from None
         raise DataError(f"{role} snapshot: {path} is not a readable Parquet file ({reason}); "
                         "re-export it or remove it from the input") from None
-    return int(meta.num_rows), footer, columns
+    return int(rows), footer, [(name, str(dtype)) for name, dtype in schema.items()]
 
 
 def _schema_difference(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> str:

@@ -133,11 +133,28 @@ def test_spark_style_folders_are_read(tmp_path: Path, write_contract: Callable[.
     assert res.inputs[0].rows == 2
 
 
-def test_unsupported_parquet_type_is_a_data_error(tmp_path: Path, write_contract: Callable[..., Path]) -> None:
-    path = tmp_path / "i128.parquet"
-    pl.DataFrame({"x": pl.Series([1, 2], dtype=pl.Int128)}).write_parquet(path)
-    with pytest.raises(DataError, match=r"i128\.parquet"):
-        mlaudit.audit(write_contract(HEAD), path, path)
+def test_a_parquet_type_polars_cannot_decode_is_a_data_error_naming_the_file(
+        tmp_path: Path, write_contract: Callable[..., Path]) -> None:
+    """A 256-bit decimal: its footer reads, its values cannot be held (polars' decimals stop at 38 digits)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "dec256.parquet"
+    pq.write_table(pa.table({"x": pa.array([1, 2], type=pa.decimal256(60, 2))}), path)
+    with pytest.raises(DataError, match=r"dec256\.parquet could not be decoded \(precision"):
+        mlaudit.audit(write_contract(HEAD + "features:\n  x: {type: float}\n"), path, path)
+
+
+def test_a_128_bit_integer_column_is_audited(tmp_path: Path, write_contract: Callable[..., Path]) -> None:
+    """Footers are read by polars, which holds 128-bit integers: such a column is checked like any other."""
+    ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
+    pl.DataFrame({"x": pl.Series(range(1000), dtype=pl.Int128)}).write_parquet(ref)
+    pl.DataFrame({"x": pl.Series(range(300, 1300), dtype=pl.Int128)}).write_parquet(cur)
+    res = mlaudit.audit(write_contract(HEAD + "features:\n  x: {type: int, range: [0, 500]}\n"), ref, cur,
+                        only=["validation.range", "drift.feature"])
+    by_check = {r.check: r for r in res.results}
+    assert "799 of 1,000 rows" in by_check["validation.range"].message
+    assert by_check["drift.feature"].status is Status.fail
 
 
 def test_outcomes_id_of_another_type_is_a_data_error(tmp_path: Path, write_contract: Callable[..., Path]) -> None:
