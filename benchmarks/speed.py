@@ -81,6 +81,10 @@ calc.calculate(cur).to_df()
 """
 
 
+#: The contender the ratios are taken against.
+BASE = "mlaudit audit (validation + drift, JSON + HTML)"
+
+
 def run(cmd: list[str], label: str) -> tuple[float, float, int]:
     """(wall seconds, peak RSS in MB, exit code) of one child process."""
     start = time.perf_counter()
@@ -145,7 +149,7 @@ def main() -> None:
     quick = [
         ("polars reads both snapshots", [sys.executable, "-c", POLARS_READ, ref, cur]),
         ("polars reads both snapshots, one read_parquet each", [sys.executable, "-c", POLARS_READ_EACH, ref, cur]),
-        ("mlaudit audit (validation + drift, JSON + HTML)",
+        (BASE,
          [*audit, "-r", ref, "--json", str(work / "report.json"), "--html", str(work / "report.html"), *scope]),
         ("mlaudit audit (validation + drift, JSON only)",
          [*audit, "-r", ref, "--json", str(work / "json-only.json"), *scope]),
@@ -176,16 +180,15 @@ def main() -> None:
                 print(f"{label}: not installed (run benchmarks/setup_peers.sh)", file=sys.stderr)
 
     report = json.loads((work / "report.json").read_text())
-    base = rows[1][1]
+    base = next(wall for label, wall, _, _ in rows if label == BASE)
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{args.rows:,} rows x {args.numeric} numeric + {args.categorical} categorical features per snapshot\n")
     print("| contender | wall s | peak MB | mlaudit is faster by |")
     print("|---|---:|---:|---:|")
     for label, wall, rss, _code in rows:
-        if label.startswith("mlaudit audit (validation + drift, JSON + HTML)"):
+        ratio = f"{wall / base:.1f}x" if wall >= base else f"{wall / base:.2f}x"
+        if label == BASE:
             ratio = "—"
-        else:
-            ratio = f"{wall / base:.1f}x" if wall >= base else f"{wall / base:.2f}x"
         print(f"| {label} | {wall:.2f} | {rss:,.0f} | {ratio} |")
     walls = {label: w for label, w, _, _ in rows}
     read_both, read_current = walls["polars reads both snapshots"], walls["polars reads the current snapshot"]

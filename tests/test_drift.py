@@ -411,3 +411,24 @@ def test_multivariate_imputation_equals_the_reference_means_of_finite_values() -
     np.testing.assert_allclose(got_ref, want_ref, rtol=1e-15)
     np.testing.assert_allclose(got_cur, want_cur, rtol=1e-15)
     assert got_ref is x_ref and got_cur is x_cur
+
+
+def test_concept_bins_are_the_reference_quantiles_of_its_known_values() -> None:
+    """A feature's concept-drift bins: edges at np.quantile of the reference's non-missing values (NaN left
+    out, infinities kept), every missing value in the last bin, and each value in the bin np.searchsorted
+    gives it."""
+    from mlaudit.checks.concept import feature_bins
+
+    rng = np.random.default_rng(5)
+    ref = np.round(rng.normal(size=5000), 2)
+    ref[rng.integers(0, ref.size, 400)] = np.nan
+    ref[:3] = np.inf
+    cur = rng.normal(size=3000)
+    cur[::50] = np.nan
+    ref_bins, cur_bins, labels = feature_bins("numeric", ref, cur, 10)
+    known = ref[~np.isnan(ref)]
+    edges = np.unique(np.quantile(known[np.isfinite(known)], np.arange(1, 10) / 10))
+    assert len(labels) == edges.size + 2 and labels[-1] == "missing"
+    for values, got in ((ref, ref_bins), (cur, cur_bins)):
+        want = np.where(np.isnan(values), edges.size + 1, np.searchsorted(edges, values, side="left"))
+        assert np.array_equal(got, want)

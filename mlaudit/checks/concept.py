@@ -65,7 +65,8 @@ def feature_bins(kind: str, ref_raw: Any, cur_raw: Any, k: int
     """Bin index per row on both sides; the last bin holds missing values."""
     if kind == "numeric":
         ref, cur = rows.numeric_array(ref_raw), rows.numeric_array(cur_raw)
-        edges = binning.quantile_edges(np.sort(ref[~np.isnan(ref)]), k)
+        ordered = np.sort(ref)  # NaN sorts last: the known values are a slice, not a masked copy sorted
+        edges = binning.quantile_edges(ordered[:ordered.size - int(np.count_nonzero(np.isnan(ref)))], k)
         labels = [*binning.bin_labels(edges), "missing"]
         missing = len(labels) - 1
 
