@@ -107,7 +107,7 @@ def arguments(description: str) -> argparse.Namespace:
     parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
     parser.add_argument("--data", type=Path, help="folder holding reference.parquet and current.parquet")
     parser.add_argument("--skip-peers", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of the quick contenders (medians compared)")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds of the quick contenders (medians compared)")
     return parser.parse_args()
 
 
