@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from mlaudit.checks.base import COLUMN_KEY, Part
-from mlaudit.errors import ComputeError, DataError, QueryError, UsageError
+from mlaudit.errors import ComputeError, DataError, QueryError, UsageError, is_polars_panic
 
 #: Memory the large per-column arrays of one batch may take (sorted columns of both snapshots).
 BATCH_BYTES = 256 * 2**20
@@ -47,7 +47,7 @@ def run(frames: list[pl.LazyFrame], streaming: bool = False) -> list[pl.DataFram
         raise DataError(f"a snapshot file could not be read ({exc}); check that it exists where the audit "
                         "runs") from None
     except BaseException as exc:  # a panic inside polars (corrupt pages) is a BaseException
-        if type(exc).__name__ != "PanicException":
+        if not is_polars_panic(exc):
             raise
         reason = str(exc).splitlines()[0] if str(exc) else "corrupt data"
         raise QueryError(f"a snapshot file could not be decoded ({reason}); re-export it") from None

@@ -49,3 +49,9 @@ class ComputeError(QueryError):
 
 class UnreadableError(DataError):
     """A snapshot file, named in the message, whose data pages cannot be decoded."""
+
+
+def is_polars_panic(exc: BaseException) -> bool:
+    """Whether `exc` is polars' PanicException (raised on corrupt data), which derives from BaseException,
+    not Exception: callers that turn polars' failures into one-line errors must catch it by name."""
+    return type(exc).__name__ == "PanicException"

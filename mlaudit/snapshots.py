@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from mlaudit.errors import DataError, UnreadableError
+from mlaudit.errors import DataError, UnreadableError, is_polars_panic
 from mlaudit.results import InputInfo
 
 _GLOB_CHARS = set("*?[")
@@ -82,7 +82,7 @@ def _footer(path: Path, role: str) -> tuple[bytes, list[tuple[str, str]]]:
             fh.seek(max(0, size - 8 - footer_len))
             footer = fh.read(footer_len)
     except BaseException as exc:  # polars' errors, OSError, and a panic on a malformed footer (a BaseException)
-        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+        if not isinstance(exc, Exception) and not is_polars_panic(exc):
             raise
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         reason = reason.removeprefix("parquet: ").removeprefix("File out of specification: ")
@@ -146,11 +146,7 @@ def scan(source: str | os.PathLike[str], role: str) -> Snapshot:
             raise DataError(f"{role} snapshot: {f} has columns or types that differ from {files[0]} "
                             f"({_schema_difference(first, columns)}); files in one snapshot must share a schema")
         digest.update(f.name.encode() + b"\0" + str(f.stat().st_size).encode() + b"\0" + footer)
-    stored = {name for name, _ in first or []}
-    names = [name for name, _ in first or []]
-    if len(set(names)) != len(names):
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        raise DataError(f"{role} snapshot: {files[0]} repeats column names {', '.join(dupes)}; rename them")
+    stored = {name for name, _ in first or []}  # a repeated name was refused with its file (_footer)
     try:
         # absolute paths: the plan may run elsewhere (a Dask worker in another directory)
         frame = pl.scan_parquet([str(Path(f).resolve()) for f in files], hive_partitioning=hive)
@@ -327,7 +323,7 @@ def locate_unreadable(snaps: Sequence[Snapshot | None]) -> UnreadableError | Non
             try:
                 pl.scan_parquet(file).select(pl.all().hash().max()).collect(engine="streaming")
             except BaseException as exc:  # polars errors, and panics on corrupt pages (a BaseException)
-                if not isinstance(exc, pl.exceptions.PolarsError) and type(exc).__name__ != "PanicException":
+                if not isinstance(exc, pl.exceptions.PolarsError) and not is_polars_panic(exc):
                     raise
                 reason = str(exc).splitlines()[0] if str(exc) else "corrupt data"
                 return UnreadableError(f"{snap.role} snapshot: {file} could not be decoded ({reason[:300]}); "
