@@ -195,7 +195,6 @@ class LocalEngine:
                     for i, res in pending:
                         reduced[i] = res.result()
                     pending = []
-                if streaming:
                     jobs = _part_queries(ref, cur, chosen)
                     values = _values(jobs, run([f for _, f in jobs], streaming), len(chosen))
                 else:
