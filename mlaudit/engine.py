@@ -11,6 +11,7 @@ engine's: the same polars code runs, only elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 from collections.abc import Callable, Sequence
@@ -236,6 +237,21 @@ def _remote_part(ref: pl.LazyFrame, cur: pl.LazyFrame, part: Part, streaming: bo
     return part.reduce(_values(jobs, frames, 1)[0])
 
 
+def _connect(client_class: Any, *args: Any, **kwargs: Any) -> Any:
+    """A distributed.Client, closed at once if connecting fails. A client whose constructor raised is
+    otherwise left to the garbage collector in a 'connecting' state: its finaliser then closes it from
+    whatever code happens to be running, taking Dask's process-wide loop lock and waiting on its event loop,
+    which can deadlock the process (seen in this project's test suite, minutes after the failed call)."""
+    client = client_class.__new__(client_class)
+    try:
+        client.__init__(*args, **kwargs)
+    except BaseException:
+        with contextlib.suppress(Exception):  # a constructor that failed early has no loop to close
+            client.close()
+        raise
+    return client
+
+
 class DaskEngine:
     """Queries and column jobs run as tasks on a Dask cluster (the `mlaudit[dask]` extra).
 
@@ -261,11 +277,11 @@ class DaskEngine:
                              "worker processes on this machine")
         try:
             if scheduler:
-                self.client = Client(scheduler, timeout="10s")
+                self.client = _connect(Client, scheduler, timeout="10s")
             else:  # no address: a cluster of worker processes on this machine
                 self._cluster = LocalCluster(n_workers=_cores(), threads_per_worker=1, processes=True,
                                              dashboard_address=None)
-                self.client = Client(self._cluster)
+                self.client = _connect(Client, self._cluster)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
             self._close_cluster()
             raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}); check the "

@@ -19,6 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 FIXED_NOW = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.timezone.utc)
 
+#: Environment that changes what the CLI prints or where it writes: colours forced by a CI runner, a narrow
+#: terminal, a GitHub step summary. Tests assert the plain output, so none of it leaks in from the machine.
+TERMINAL_ENVIRONMENT = ("FORCE_COLOR", "NO_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS",
+                        "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY")
+
+
+@pytest.fixture(autouse=True)
+def _plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and the CLI subprocesses it starts) sees none of TERMINAL_ENVIRONMENT."""
+    for name in TERMINAL_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
 
 @pytest.fixture
 def fixed_clock() -> Clock:

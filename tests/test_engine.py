@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,6 +130,24 @@ def test_malformed_scheduler_address_is_a_usage_error(address: str) -> None:
                                    "--engine", "dask", "--scheduler", address])
     assert res.exit_code == 2, res.output
     assert "--scheduler" in res.output and "Traceback" not in res.output
+
+
+def _open_clients() -> list[Any]:
+    """Every distributed.Client object still in memory (reachable or awaiting collection) and not closed."""
+    return [obj for obj in gc.get_objects()
+            if isinstance(obj, distributed.Client) and getattr(obj, "status", "closed") not in ("closed",
+                                                                                            "newly-created")]
+
+
+@pytest.mark.parametrize("address", ["foo", "http://127.0.0.1:8786", "tcp://[::1", "tcp://127.0.0.1:9"])
+def test_a_failed_connection_leaves_no_client_for_the_garbage_collector(address: str) -> None:
+    """A client whose connection failed is closed at once. Left half-made, the garbage collector finalised it
+    later from unrelated code, inside Dask's process-wide loop lock: the test suite deadlocked there."""
+    before = {id(c) for c in _open_clients()}
+    with pytest.raises(UsageError, match="--scheduler"):
+        make("dask", address)
+    assert [c.status for c in _open_clients() if id(c) not in before] == []
+    gc.collect()
 
 
 def test_snapshot_paths_reach_workers_absolute(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,6 +44,15 @@ main()
 """
 
 
+def _default_signals() -> None:
+    """In the child before it runs: SIGINT and SIGTERM delivered as to a command started from a shell. A test
+    runner started in the background or by a supervisor may pass them on ignored or blocked, and the child
+    would then sleep through the signal the test sends."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)  # Python installs its Ctrl-C handler on SIGINT at start-up
+
+
 def _interrupt(tmp_path: Path, target: str, signum: int) -> tuple[subprocess.CompletedProcess[str], Path]:
     report = tmp_path / "report.json"
     report.write_text("previous report\n", encoding="utf-8")
@@ -51,7 +60,8 @@ def _interrupt(tmp_path: Path, target: str, signum: int) -> tuple[subprocess.Com
     args = ["audit", "-c", str(SAMPLE / "contract.yaml"), "-r", str(SAMPLE / "reference.parquet"),
             "--current", str(SAMPLE / "current"), "--json", str(report), "--quiet"]
     proc = subprocess.Popen([sys.executable, "-c", STALLED, str(marker), target, *args], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            preexec_fn=_default_signals)
     deadline = time.monotonic() + 120
     while not marker.exists():
         assert proc.poll() is None, proc.communicate()
