@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -608,6 +609,17 @@ def test_hosmer_lemeshow_direct(seed: int, power: float) -> None:
     hl, hl_p = cal.hosmer_lemeshow(p, y, bins=10)
     assert hl == approx(stat)
     assert hl_p == approx(float(sps.chi2.sf(stat, 10)))
+
+
+def test_hosmer_lemeshow_of_an_outcome_no_score_expected_is_infinite_and_quiet() -> None:
+    """Outcomes in a bin whose scores are subnormal (expected count ~1e-309): the statistic overflows to
+    infinity and the p-value is 0, without numpy's overflow warning reaching the user."""
+    p = np.array([1e-310] * 5 + [0.5] * 5)
+    y = np.array([1.0] * 5 + [0.0] * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hl, hl_p = cal.hosmer_lemeshow(p, y, bins=2)
+    assert hl == float("inf") and hl_p == 0.0
 
 
 def test_calibrated_large_sample_passes() -> None:
