@@ -241,13 +241,16 @@ def _connect(client_class: Any, *args: Any, **kwargs: Any) -> Any:
     """A distributed.Client, closed at once if connecting fails. A client whose constructor raised is
     otherwise left to the garbage collector in a 'connecting' state: its finaliser then closes it from
     whatever code happens to be running, taking Dask's process-wide loop lock and waiting on its event loop,
-    which can deadlock the process (seen in this project's test suite, minutes after the failed call)."""
+    which can deadlock the process (seen in this project's test suite, minutes after the failed call). Its
+    event-loop thread is stopped too, which `close()` leaves running after a refused connection."""
     client = client_class.__new__(client_class)
     try:
         client.__init__(*args, **kwargs)
     except BaseException:
         with contextlib.suppress(Exception):  # a constructor that failed early has no loop to close
             client.close()
+        with contextlib.suppress(Exception):  # a client refused by the scheduler is 'closed' with its loop running
+            client._loop_runner.stop()
         raise
     return client
 

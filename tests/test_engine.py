@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,14 +140,20 @@ def _open_clients() -> list[Any]:
                                                                                             "newly-created")]
 
 
+def _event_loops() -> int:
+    """Threads running a Dask client's event loop (distributed names them 'IO loop')."""
+    return sum(thread.name == "IO loop" for thread in threading.enumerate())
+
+
 @pytest.mark.parametrize("address", ["foo", "http://127.0.0.1:8786", "tcp://[::1", "tcp://127.0.0.1:9"])
 def test_a_failed_connection_leaves_no_client_for_the_garbage_collector(address: str) -> None:
     """A client whose connection failed is closed at once. Left half-made, the garbage collector finalised it
     later from unrelated code, inside Dask's process-wide loop lock: the test suite deadlocked there."""
-    before = {id(c) for c in _open_clients()}
+    before, loops = {id(c) for c in _open_clients()}, _event_loops()
     with pytest.raises(UsageError, match="--scheduler"):
         make("dask", address)
     assert [c.status for c in _open_clients() if id(c) not in before] == []
+    assert _event_loops() == loops  # nor a thread running the failed client's event loop
     gc.collect()
 
 
