@@ -808,6 +808,20 @@ def test_kolmogorov_sf_equals_scipy_kstwo(n: int) -> None:
     assert math.isnan(kolmogorov.sf(float("nan"), n))
 
 
+@pytest.mark.parametrize("n", [141, 950, 5_000, 40_000, 100_000])
+def test_durbin_matrix_cdf_equals_scipy_kstwo(n: int) -> None:
+    """Durbin's matrix formula (Marsaglia-Tsang-Wang, numpy) for P(D_n < d) at the small d where the
+    asymptotic series are not accurate (n d^1.5 <= 1.4, the region kolmogorov.sf uses it in) equals
+    scipy's kstwo.cdf, from d = 1/n up to the region's edge."""
+    from mlaudit.stats import kolmogorov
+
+    top = (1.4 / n) ** (2 / 3)
+    for d in np.linspace(1.0 / n, top, 25)[1:-1]:
+        want = float(sps.kstwo.cdf(d, n))
+        assert kolmogorov.durbin_cdf(float(d), n) == pytest.approx(want, rel=1e-9, abs=1e-300), (n, d)
+        assert kolmogorov.sf(float(d), n) == pytest.approx(float(sps.kstwo.sf(d, n)), rel=1e-12), (n, d)
+
+
 def test_drift_p_values_do_not_import_scipy_stats() -> None:
     """scipy.stats costs half a second of interpreter time to import, slowing the reading it overlaps with:
     the KS p-value of a large sample is computed without it."""

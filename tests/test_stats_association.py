@@ -17,11 +17,13 @@ from scipy import stats as sps
 from mlaudit.stats.association import (
     Auc,
     auc_from_rank_sum,
+    average_ranks,
     cohen_kappa,
     compare_aucs,
     excess_over_expected,
     fleiss_kappa,
     mutual_information,
+    normal_two_sided,
     roc_auc,
 )
 
@@ -212,3 +214,35 @@ def test_excess_over_expected_edges() -> None:
     assert excess_over_expected(0, 3.0) == 1.0
     assert excess_over_expected(0, 0.0) == 1.0
     assert excess_over_expected(2, 0.0) == 0.0
+
+
+@pytest.mark.parametrize("values", [
+    [3.0, 1.0, 2.0, 2.0, 5.0, 1.0, 1.0],
+    [0.0],
+    [],
+    [7.0, 7.0, 7.0],
+    [-np.inf, 2.0, np.inf, 2.0, -0.0, 0.0],
+])
+def test_average_ranks_equal_scipy_rankdata_and_unique_counts(values: list[float]) -> None:
+    """Tied values share their average rank, as scipy.stats.rankdata gives them, and the group sizes are
+    np.unique's counts."""
+    x = np.asarray(values, dtype=np.float64)
+    ranks, counts = average_ranks(x)
+    assert ranks.tolist() == sps.rankdata(x).tolist()
+    assert counts.tolist() == np.unique(x, return_counts=True)[1].tolist()
+
+
+def test_average_ranks_of_many_random_ties_equal_scipy() -> None:
+    x = np.random.default_rng(4).integers(0, 300, 20_000).astype(np.float64)
+    ranks, counts = average_ranks(x)
+    assert np.array_equal(ranks, sps.rankdata(x)) and counts.sum() == x.size
+
+
+def test_average_ranks_with_nan_are_all_nan_as_rankdata() -> None:
+    ranks, _ = average_ranks(np.array([1.0, np.nan, 2.0]))
+    assert np.isnan(ranks).all() and np.isnan(sps.rankdata([1.0, np.nan, 2.0])).all()
+
+
+def test_normal_two_sided_is_twice_scipy_norm_sf_bit_for_bit() -> None:
+    for z in np.r_[0.0, -0.0, np.linspace(-40, 40, 801), 1e-12, 8.2, 37.5, np.inf, -np.inf]:
+        assert normal_two_sided(float(z)) == float(2 * sps.norm.sf(abs(z))), z

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from mlaudit.stats import association
+
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
 
@@ -70,15 +72,13 @@ def estimate(p: Floats, score: Floats, pred: Bools) -> dict[str, float]:
 def simulate(p: Floats, score: Floats, pred: Bools, draws: int = DRAWS, seed: int = SEED) -> dict[str, Floats]:
     """Each metric's realised value over `draws` outcome samples y ~ Bernoulli(p) (fixed seed); undefined
     draws (no positive drawn) left out."""
-    from scipy import stats
-
     n = p.size
     if n == 0:
         return {m: np.empty(0) for m in METRICS}
     if n > 100_000:  # the spread is all that is needed at this size: fewer draws (see `percentiles`)
         draws = max(30, 20_000_000 // n)
     rng = np.random.default_rng(seed)
-    ranks = stats.rankdata(score)
+    ranks, _ = association.average_ranks(score)
     values: dict[str, list[Floats]] = {m: [] for m in METRICS}
     per_block = max(1, CELLS // n)
     done = 0

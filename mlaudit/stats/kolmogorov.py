@@ -49,8 +49,58 @@ def sf(d: float, n: int) -> float:
     if nd2 >= 2.2:  # Miller: twice the one-sided tail, to double precision in this region
         return _clip(2.0 * smirnov(n, d))
     if n <= 100_000 and n * d**1.5 <= 1.4:  # a tiny d at moderate n: Durbin's matrix method
-        return _scipy_sf(d, n)
+        return _clip(1.0 - durbin_cdf(d, n))
     return _clip(1.0 - pelz_good_cdf(d, n))
+
+
+def durbin_cdf(d: float, n: int) -> float:
+    """P(D_n < d) by Durbin's matrix formula as Marsaglia, Tsang and Wang (2003, J. Stat. Softw. 8(18))
+    compute it: n!/n^n times the central element of H^n, H the m x m matrix (m = 2k - 1, k = floor(nd) + 1,
+    h = k - nd) with H[i, j] = 1/(i - j + 1)! on and below the first superdiagonal, its first column and last
+    row corrected by powers of h. The power is taken by squaring, with a power of two factored out whenever
+    the central element grows, so that nothing overflows; exact for every n, d (used where the asymptotic
+    series are not accurate: a small n d^1.5)."""
+    k = int(n * d) + 1
+    m = 2 * k - 1
+    h = k - n * d
+    gap = np.arange(m)[:, None] - np.arange(m)[None, :] + 1  # i - j + 1
+    powers = h ** np.arange(1, m + 1, dtype=np.float64)
+    matrix = (gap >= 0).astype(np.float64)
+    matrix[:, 0] -= powers  # h^(i + 1)
+    matrix[m - 1, :] -= powers[::-1]  # h^(m - j)
+    if 2 * h - 1 > 0:
+        matrix[m - 1, 0] += (2 * h - 1) ** m
+    factorials = np.array([math.factorial(g) for g in range(m + 1)], dtype=np.float64)
+    matrix /= np.where(gap > 0, factorials[np.clip(gap, 0, m)], 1.0)
+    power, exponent = _matrix_power(matrix, n, k - 1)
+    centre = float(power[k - 1, k - 1])
+    if centre <= 0.0:
+        return 0.0
+    return float(math.exp(math.log(centre) + exponent * math.log(2.0) + math.lgamma(n + 1) - n * math.log(n)))
+
+
+def _matrix_power(matrix: NDArray[np.float64], n: int, centre: int) -> tuple[NDArray[np.float64], int]:
+    """(P, e) with matrix^n = P 2^e, by squaring; a power of two is taken out of P whenever its element
+    (centre, centre) exceeds 2^400."""
+    result: NDArray[np.float64] | None = None
+    exponent, base, base_exponent = 0, matrix, 0
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+            exponent += base_exponent
+            result, exponent = _rescaled(result, exponent, centre)
+        n >>= 1
+        if n:
+            base, base_exponent = _rescaled(base @ base, 2 * base_exponent, centre)
+    assert result is not None
+    return result, exponent
+
+
+def _rescaled(a: NDArray[np.float64], exponent: int, centre: int) -> tuple[NDArray[np.float64], int]:
+    _, e = math.frexp(abs(float(a[centre, centre])) or 1.0)
+    if e > 400:
+        return np.ldexp(a, -e), exponent + e
+    return a, exponent
 
 
 #: Above this n scipy's smirnov switches to an asymptotic formula that is fast; up to it, its exact sum
