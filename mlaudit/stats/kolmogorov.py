@@ -7,9 +7,10 @@ p-values only need the distribution of D_n, which scipy.special's `smirnov`
 and the Pelz-Good series give for the sizes drift is judged at. The regions
 and their methods follow Simard and L'Ecuyer (2011), "Computing the two-sided
 Kolmogorov-Smirnov distribution" (J. Stat. Softw. 39(11)), as scipy's kstwo
-does; where they call for the Durbin matrix or Pomeranz recursions (n <= 140,
-or a tiny d at n <= 100,000) this module defers to scipy.stats.kstwo, so the
-values agree with scipy everywhere (tested to 1e-10).
+does. Durbin's matrix formula for a tiny d at 140 < n <= 100,000 (which
+per-chunk drift reaches) is computed here in numpy; only for n <= 140, where
+they mix it with Pomeranz's recursion, this module defers to
+scipy.stats.kstwo. The values agree with scipy everywhere (tested to 1e-10).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-#: Up to this n, Simard and L'Ecuyer use exact recursions (left to scipy).
+#: Up to this n, Simard and L'Ecuyer use exact recursions (left to scipy.stats).
 EXACT_N = 140
 
 
