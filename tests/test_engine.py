@@ -153,7 +153,7 @@ def test_a_failed_connection_leaves_no_client_for_the_garbage_collector(address:
     with pytest.raises(UsageError, match="--scheduler"):
         make("dask", address)
     assert [c.status for c in _open_clients() if id(c) not in before] == []
-    assert _event_loops() == loops  # nor a thread running the failed client's event loop
+    assert _event_loops() <= loops  # nor a thread running the failed client's event loop (others may end)
     gc.collect()
 
 
