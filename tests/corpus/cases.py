@@ -654,7 +654,7 @@ CASES: list[Case] = [
          args=("contract", "check", CONTRACT, "--against", REF), json=None, max_seconds=30),
     Case("wide-audit", f"a full audit of {WIDE:,} float features over 3-row snapshots",
          wide_contract(WIDE), {"ref.parquet": wide_frame(WIDE), "cur.parquet": wide_frame(WIDE, seed=4)}, 0,
-         max_seconds=8),
+         max_seconds=20),  # 4.5-6 s here: a guard against per-column pathologies, not a benchmark (noisy CI)
     # ------------------------------------------------------------------------------------------------ contract: rules
     Case("invalid-sql-rule", "a rule expression that is not SQL",
          contract(extra="rules:\n  - {name: r, expr: 'x >>> AND'}\n"), clean(), 2,
