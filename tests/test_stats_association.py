@@ -23,9 +23,9 @@ from mlaudit.stats.association import (
     excess_over_expected,
     fleiss_kappa,
     mutual_information,
-    normal_two_sided,
     roc_auc,
 )
+from mlaudit.stats.twosample import normal_two_sided
 
 
 def approx(expected: float) -> object:

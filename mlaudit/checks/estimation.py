@@ -25,7 +25,7 @@ from mlaudit.results import CheckResult, OwnerArea, Status
 from mlaudit.stats import calibration as cal
 from mlaudit.stats import cbpe, metrics
 from mlaudit.stats.association import roc_auc
-from mlaudit.stats.twosample import benjamini_hochberg
+from mlaudit.stats.twosample import benjamini_hochberg, normal_two_sided
 
 ESTIMATED = CheckSpec(
     "performance.estimated", MB, OwnerArea.model_behavior,
@@ -158,9 +158,7 @@ def _chunk(ctx: Context, cur: Side, rows: Any, label: str, metric: str, calibrat
         lo_l, hi_l = cbpe.percentiles(draws)
         sd = float(draws.std(ddof=1)) if draws.size > 1 else float("nan")
         z = (real - float(draws.mean())) / sd if sd > 0 and math.isfinite(real) else 0.0
-        from scipy import special  # loaded on first use: not at start-up
-
         out.update(realised=real, estimate_labelled=est_l, band_labelled=[lo_l, hi_l],
                    realised_within_band=bool(lo_l <= real <= hi_l) if math.isfinite(real) else True,
-                   p_value=float(2 * special.ndtr(-abs(z))))
+                   p_value=normal_two_sided(z))
     return out

@@ -362,7 +362,7 @@ def _drop_p_value(before: Power, after: Power) -> tuple[float, float]:
         clip = 1 - 1e-12
         z1, z2 = math.atanh(min(r1, clip)), math.atanh(max(min(r2, clip), -clip))
         se = math.sqrt(1.06 / (before.n - 3) + 1.06 / (after.n - 3))
-        return now, association.normal_two_sided((z1 - z2) / se)
+        return now, twosample.normal_two_sided((z1 - z2) / se)
     if before.table is not None and after.table is not None:
         return after.value, _homogeneity(before.table, after.table)
     return after.value, 1.0

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from mlaudit.stats.twosample import normal_two_sided
+
 
 @dataclass(frozen=True)
 class Auc:
@@ -56,14 +58,6 @@ def auc_from_rank_sum(rank_sum_pos: float, n_pos: int, n_neg: int, tie_term: flo
     var = n_pos * n_neg / 12 * ((n + 1) - tie_term / (n * (n - 1)))
     z = (u - n_pos * n_neg / 2) / math.sqrt(var) if var > 0 else 0.0
     return Auc(auc=u / (n_pos * n_neg), n_pos=n_pos, n_neg=n_neg, p_value=normal_two_sided(z))
-
-
-def normal_two_sided(z: float) -> float:
-    """P(|Z| >= |z|) for a standard normal Z: 2 ndtr(-|z|), the bits scipy.stats.norm.sf gives, from
-    scipy.special (a quarter of a second to import where scipy.stats takes half a second more)."""
-    from scipy import special
-
-    return float(2 * special.ndtr(-abs(z)))
 
 
 def average_ranks(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:

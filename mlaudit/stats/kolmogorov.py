@@ -98,6 +98,8 @@ def _matrix_power(matrix: NDArray[np.float64], n: int, centre: int) -> tuple[NDA
 
 
 def _rescaled(a: NDArray[np.float64], exponent: int, centre: int) -> tuple[NDArray[np.float64], int]:
+    """(a, exponent), or a with its central element's power of two taken out into the exponent when above
+    2^400 (the products stay far from overflow)."""
     _, e = math.frexp(abs(float(a[centre, centre])) or 1.0)
     if e > 400:
         return np.ldexp(a, -e), exponent + e
