@@ -102,3 +102,41 @@ def test_sorting_a_whole_column_leaves_the_polars_column_untouched(chunks: int, 
     finite = before[~np.isnan(before)]
     np.testing.assert_array_equal(out["values"], np.sort(finite))
     assert out["n"] == chunks * 1_000 and out["missing"] == (2 if with_nulls else 0)
+
+
+def test_validation_and_drift_read_columns_only_in_the_column_batches(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    """The label and score drift and the unique-id count are parts like the features': their columns are
+    decoded once, in the batch that reads them for the other checks, and no query of their own runs (on one
+    core) before the batches start."""
+    import mlaudit
+    from mlaudit import api
+    from tests.simulate import shifted_pair, write_contract
+
+    ref, cur, types = shifted_pair(seed=5, rows=3_000)
+    rng = np.random.default_rng(5)
+    for name, frame in (("reference", ref), ("current", cur)):
+        extra = pl.DataFrame({"row_id": np.arange(frame.height) % 2_990, "y": rng.integers(0, 2, frame.height),
+                              "p": rng.random(frame.height)})
+        pl.concat([frame, extra], how="horizontal").write_parquet(tmp_path / f"{name}.parquet")
+    contract = write_contract(tmp_path / "contract.yaml", types,
+                              {"model": {"name": "sim", "task": "binary_classification"},
+                               "columns": {"id": "row_id", "label": "y", "score": "p"}})
+    seen: list[list[Any]] = []
+    collect = api._collect
+
+    def recording(ref: Any, cur: Any, planned: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(list(planned))
+        return collect(ref, cur, planned, *args, **kwargs)
+
+    monkeypatch.setattr(api, "_collect", recording)
+    result = mlaudit.audit(contract, tmp_path / "reference.parquet", tmp_path / "current.parquet",
+                           only=["validation", "data_drift"])
+    by_check = {r.check: r for r in result.results if r.column in (None, "row_id", "y", "p")}
+    assert by_check["validation.unique"].count == 20  # ten ids repeated, twice each
+    assert by_check["drift.label"].status.value == "pass"
+    assert by_check["drift.prediction"].status.value == "pass"
+    first = seen[0]  # the query before the batches; later ones look up examples of violating rows
+    read = {name for p in first if p.row_step is None
+            for e in [*p.requests.values(), *p.reference_requests.values()] for name in e.meta.root_names()}
+    assert read == set()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ import polars as pl
 from mlaudit.checks.base import COLUMN_KEY, CheckSpec, Context, Levels, Part, Planned, result, skipped
 from mlaudit.checks.chunks import Chunking, chunking
 from mlaudit.checks.validation import missing_expr
-from mlaudit.contract.model import FeatureType, Importance
+from mlaudit.contract.model import DriftSettings, FeatureType, Importance
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
 from mlaudit.stats import compare, twosample
 
@@ -516,6 +516,19 @@ def _weight(ctx: Context, name: str) -> float:
     return _WEIGHTS[imp] if isinstance(imp, Importance) else float(imp)
 
 
+def _reducer(target: _Target, injected: Any, settings: DriftSettings, chunks: Chunking | None
+             ) -> Callable[[Mapping[str, Any]], _Outcome]:
+    """A drift part's reduce: the target's raw values or counts to its comparison (and per-chunk points)."""
+    def reduce(values: Mapping[str, Any]) -> _Outcome:
+        # the engine's own dict: prepare takes the raw arrays out of it, so they are freed once sorted
+        v = prepare(values if isinstance(values, dict) else dict(values), injected)
+        o = _evaluate(target, v, settings.bins, settings.min_rows)
+        if chunks is not None:
+            _chunk_points(o, v, chunks, settings.bins, settings.min_rows)
+        return o
+    return reduce
+
+
 def plan_features(ctx: Context) -> list[Planned]:
     """One plan for all features: the correction needs every p-value at once. Each feature is a part,
     reduced to its comparison as soon as its batch is read, so memory does not grow with the feature count."""
@@ -530,20 +543,11 @@ def plan_features(ctx: Context) -> list[Planned]:
     keep = [i for i, (_, why) in enumerate(sides) if not isinstance(why, str)]
     targets, sides = [targets[i] for i in keep], [sides[i] for i in keep]
 
-    def reducer(t: _Target, injected: Any) -> Any:
-        def reduce(values: Mapping[str, Any]) -> _Outcome:
-            # the engine's own dict: prepare takes the raw arrays out of it, so they are freed once sorted
-            v = prepare(values if isinstance(values, dict) else dict(values), injected)
-            o = _evaluate(t, v, settings.bins, settings.min_rows)
-            if chunks is not None:
-                _chunk_points(o, v, chunks, settings.bins, settings.min_rows)
-            return o
-        return reduce
-
     null_levels = [ctx.levels(NULL_SHARE, t.column) for t in targets]
     # weight: row-length arrays held per part; a text column is read as 16-byte views, two arrays' worth
     parts = [Part(requests=_requests(t, ctx.current_schema, chunks, "", whole=True), reference_requests=reference,
-                  reduce=reducer(t, injected), weight=4 if chunks is not None else 2, column=t.column)
+                  reduce=_reducer(t, injected, settings, chunks), weight=4 if chunks is not None else 2,
+                  column=t.column)
              for t, (reference, injected) in zip(targets, sides, strict=True)]
 
     def finish(v: Mapping[str, Any]) -> list[CheckResult]:
@@ -677,17 +681,20 @@ def _single(ctx: Context, spec: CheckSpec, column: str | None, role: str) -> lis
     if isinstance(target, str):
         return [skipped(spec, ctx, target, column if column and "not set" not in target else None)]
     settings = ctx.contract.drift
-    reference, injected = _reference_side(ctx, target)
+    reference, injected = _reference_side(ctx, target, whole=True)
     if isinstance(injected, str):
         return [skipped(spec, ctx, injected, target.column)]
 
     def finish(v: Mapping[str, Any]) -> CheckResult:
-        o = _evaluate(target, prepare(dict(v), injected), settings.bins, settings.min_rows)
+        o: _Outcome = v["parts"][0]
         p = o.comparison.p_value if o.comparison is not None else float("nan")
         return _feature_result(ctx, spec, o, p, settings.alpha, None, corrected=False)
 
-    return [Planned(column=target.column, requests=_requests(target, ctx.current_schema, None, ""),
-                    reference_requests=reference, finish=finish)]
+    # a part, like a feature's: read in the batch that decodes the column anyway (concept drift samples the
+    # label), and compared in a reducing thread, rather than by a query of its own before the batches start
+    part = Part(requests=_requests(target, ctx.current_schema, None, "", whole=True), reference_requests=reference,
+                reduce=_reducer(target, injected, settings, None), weight=2, column=target.column)
+    return [Planned(column=target.column, parts=[part], finish=finish)]
 
 
 def plan_label(ctx: Context) -> list[Planned]:

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from mlaudit.checks.base import CheckSpec, Context, Levels, Planned, limit_text, pct, result, skipped, stated
-from mlaudit.checks.validation import _share_check
+from mlaudit.checks.validation import _counted, _share_check
 from mlaudit.contract.model import Task
 from mlaudit.results import CheckResult, FailureMode, OwnerArea, Status
 
@@ -73,7 +73,8 @@ def plan_prediction_range(ctx: Context) -> list[Planned]:
         if bounds is not None:
             invalid = invalid | (col < bounds[0]) | (col > bounds[1])
         shown = f"are missing, NaN or outside [{bounds[0]}, {bounds[1]}]" if bounds else "are missing, NaN or infinite"
-        out.append(_share_check(PREDICTION_RANGE, ctx, name, invalid, shown, levels, row_local=True))
+        out.append(_share_check(PREDICTION_RANGE, ctx, name, invalid, shown, levels, row_local=True,
+                                counted=_counted(name, invalid)))
     return out
 
 

@@ -388,7 +388,8 @@ def plan_regex(ctx: Context) -> list[Planned]:
             continue
         text = pl.col(name).cast(pl.String)
         violated = ~_missing(ctx, name) & ~text.str.contains(f"^(?:{f.regex})$")
-        out.append(_share_check(REGEX, ctx, name, violated, f"do not match /{f.regex}/", levels, row_local=True))
+        out.append(_share_check(REGEX, ctx, name, violated, f"do not match /{f.regex}/", levels, row_local=True,
+                                counted=_counted(name, violated)))
     return out
 
 
@@ -412,7 +413,8 @@ def plan_unique(ctx: Context) -> list[Planned]:
         out.append(_share_check(
             UNIQUE, ctx, name, violated, "share a value with another row", levels, None,
             lambda v: f" ({v['distinct']:,} distinct values repeated)" if int(v["n"]) else "", examples=repeated,
-            when_found=distinct, count=_repeated_rows(col.filter(~_missing(ctx, name))),
+            when_found=distinct,
+            counted=_counted(name, violated, count=_repeated_rows(col.filter(~_missing(ctx, name)))),
         ))
     return out
 
