@@ -248,9 +248,19 @@ def _context(result: AuditResult) -> dict[str, Any]:
     }
 
 
+#: The HTML report's template.
+REPORT = "report.html.j2"
+
+
+def warm() -> None:
+    """Compile the report's template ahead of use: `mlaudit audit --html` calls it in a background thread
+    while the snapshots are read, so that the report is written sooner once the results are in."""
+    environment().get_template(REPORT)
+
+
 def render(result: AuditResult) -> str:
     """The whole report as one HTML document."""
-    return environment().get_template("report.html.j2").render(**_context(result))
+    return environment().get_template(REPORT).render(**_context(result))
 
 
 def summary(result: AuditResult, max_findings: int = 10) -> str:

@@ -6,6 +6,7 @@ it sits beside the package. Both are looked up, wheel location first.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import jinja2
@@ -28,7 +29,10 @@ def md_cell(value: object) -> str:
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ").replace("`", "'")
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
+    """The templates' environment, built once per process: jinja2 compiles each template on first use and
+    keeps it here (an environment is safe to share between threads)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=jinja2.select_autoescape(["html", "htm", "html.j2"]),
