@@ -153,13 +153,14 @@ def _read_then_aggregate(ref: pl.LazyFrame, cur: pl.LazyFrame, parts: Sequence[P
         if whole:
             jobs.append((side, frame.lazy().select(whole)))
     del read
-    return _values(jobs, _each_in_a_thread([f for _, f in jobs]), len(parts))
+    return _values(jobs, run_each([f for _, f in jobs]), len(parts))
 
 
-def _each_in_a_thread(frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
-    """run() of each frame in a thread of its own. Polars counts the values of a text column (value_counts)
-    on one core at a time, even across the frames of one collect_all; from separate threads both cores
-    count (measured: a batch of ten text columns a side aggregated in 0.42 s instead of 0.59 s)."""
+def run_each(frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+    """run() of each frame in a thread of its own. Polars counts the values of a text column (value_counts),
+    and evaluates a select of only imploded columns, on one core at a time, even across the frames of one
+    collect_all; from separate threads both cores work (measured: a batch of ten text columns a side
+    aggregated in 0.42 s instead of 0.59 s)."""
     if len(frames) < 2:
         return run(frames)
     with ThreadPoolExecutor(max_workers=len(frames)) as pool:

@@ -103,8 +103,9 @@ def evaluate(sampled: Mapping[Group, pl.DataFrame], items: Sequence[tuple[Planne
                 exprs.setdefault(identity, (f"{len(exprs)}", expr))
                 wanted.append((values, side + key, (side, step), identity))
     groups = [g for g, exprs in jobs.items() if exprs]
-    # through engine.run, so that a failure reads as it would from the query it replaces
-    frames = engines.run([sampled[g].lazy().select([e.alias(alias) for alias, e in jobs[g].values()])
+    # through the engine's run, so that a failure reads as it would from the query it replaces; a thread per
+    # frame, as polars evaluates a select of imploded columns on one core
+    frames = engines.run_each([sampled[g].lazy().select([e.alias(alias) for alias, e in jobs[g].values()])
                           for g in groups])
     results = dict(zip(groups, frames, strict=True))
     converted: dict[tuple[Group, bytes], Any] = {}

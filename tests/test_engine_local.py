@@ -145,7 +145,7 @@ def test_validation_and_drift_read_columns_only_in_the_column_batches(monkeypatc
 def test_aggregates_collected_in_threads_give_collect_alls_values_and_errors() -> None:
     """The aggregates of a batch run in a thread per frame (polars counts one text column at a time): the
     frames come back in order with collect_all's values, and a failing frame raises run()'s error."""
-    from mlaudit.engine import _each_in_a_thread, run
+    from mlaudit.engine import run, run_each
     from mlaudit.errors import ComputeError
 
     rng = np.random.default_rng(11)
@@ -153,11 +153,11 @@ def test_aggregates_collected_in_threads_give_collect_alls_values_and_errors() -
     frames = [data.lazy().select(pl.col("k").value_counts(sort=True).implode(), pl.col("x").sum()),
               data.lazy().select(pl.col("x").gather_every(7).implode()),
               data.lazy().select(pl.col("k").drop_nulls().value_counts(sort=True).implode())]
-    threaded, together = _each_in_a_thread(frames), run(frames)
+    threaded, together = run_each(frames), run(frames)
     assert [f.to_dicts() for f in threaded] == [f.to_dicts() for f in together]
     failing = [*frames, data.lazy().select(pl.col("k").cast(pl.Int64))]  # "a" is not a number
     with pytest.raises(ComputeError) as threaded_error:
-        _each_in_a_thread(failing)
+        run_each(failing)
     with pytest.raises(ComputeError) as together_error:
         run(failing)
     assert str(threaded_error.value) == str(together_error.value)
