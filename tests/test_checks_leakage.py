@@ -791,3 +791,35 @@ def test_rank_sums_equal_scipy_average_ranks(seed: int) -> None:
     for side in ("", "reference:"):
         assert got[f"{side}rs"] == pytest.approx(float(ranks[y[known] == 1].sum()), rel=0, abs=1e-6)
         assert got[f"{side}n1"] == int((y[known] == 1).sum()) and got[f"{side}n0"] == int((y[known] == 0).sum())
+
+
+def test_joint_counts_of_a_binary_label_are_the_rows_of_each_category_and_class() -> None:
+    """A 0/1 label's joint table, counted per class (two counts of the text column), is the table counted
+    in plain Python: unlabelled rows left out, missing values their own category, rare values pooled."""
+    from collections import Counter
+
+    from mlaudit.checks.leakage import MIN_CATEGORY_ROWS, _joint, _joint_binary, _joint_table
+
+    rng = np.random.default_rng(21)
+    n = 4_000
+    xs = rng.choice(["a", "b", "c", None], n, p=[0.5, 0.3, 0.18, 0.02]).tolist()
+    rare = rng.choice(n, MIN_CATEGORY_ROWS - 1, replace=False)
+    for i in rare:
+        xs[i] = "rare"
+    ys = rng.choice([1, 0, None], n, p=[0.3, 0.6, 0.1]).tolist()
+    frame = pl.DataFrame({"x": xs, "y": ys}, schema={"x": pl.String, "y": pl.Int64})
+    x, missing, y = pl.col("x"), pl.col("x").is_null(), pl.col("y") == 1
+    labelled_rare = sum(1 for i in rare if ys[i] is not None)
+    expected: Counter[tuple[str, str]] = Counter()
+    for value, label in zip(xs, ys, strict=True):
+        if label is None:
+            continue
+        key = "\x00missing" if value is None else value
+        if key == "rare" and labelled_rare < MIN_CATEGORY_ROWS:
+            key = "\x00other"
+        expected[(key, "true" if label == 1 else "false")] += 1
+    binary = frame.select(**_joint_binary(x, missing, y)).row(0, named=True)
+    pairs = frame.select(**_joint(x, missing, y.cast(pl.String), y.is_not_null())).row(0, named=True)
+    assert _joint_table(binary, "") == dict(expected)
+    assert _joint_table(pairs, "") == dict(expected)
+    assert ("\x00other", "true") in expected or ("\x00other", "false") in expected
