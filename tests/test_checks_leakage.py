@@ -793,6 +793,19 @@ def test_rank_sums_equal_scipy_average_ranks(seed: int) -> None:
         assert got[f"{side}n1"] == int((y[known] == 1).sum()) and got[f"{side}n0"] == int((y[known] == 0).sum())
 
 
+def test_rank_sums_with_signed_zeros_and_infinities_tied_equal_scipy() -> None:
+    """-0.0 and 0.0 are one value, as are equal infinities: their rows share an average rank."""
+    from scipy.stats import rankdata
+
+    from mlaudit.checks.leakage import rank_sums
+
+    rng = np.random.default_rng(8)
+    x = rng.choice([-0.0, 0.0, np.inf, -np.inf, 1.5, -2.0], 3000) + np.where(rng.random(3000) < 0.2, 0.25, 0.0)
+    y = (rng.random(3000) < 0.4).astype(float)
+    ranks = rankdata(x, method="average")
+    assert rank_sums({"x": x, "y": y})["rs"] == float(ranks[y == 1].sum())
+
+
 def test_joint_counts_of_a_binary_label_are_the_rows_of_each_category_and_class() -> None:
     """A 0/1 label's joint table, counted per class (two counts of the text column), is the table counted
     in plain Python: unlabelled rows left out, missing values their own category, rare values pooled."""

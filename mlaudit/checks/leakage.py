@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from mlaudit.checks import target
 from mlaudit.checks.base import CheckSpec, Context, Levels, Part, Planned, limit_text, pct, result, skipped
@@ -246,11 +247,24 @@ def rank_sums(v: Mapping[str, Any]) -> dict[str, Any]:
         known = ~np.isnan(x) & ~np.isnan(y)
         x, positive = x[known], y[known] == 1.0
         ordered, pos = np.sort(x), np.sort(x[positive])
-        below = int(np.searchsorted(ordered, pos, side="left").sum())
-        upto = int(np.searchsorted(ordered, pos, side="right").sum())
-        out.update({f"{side}rs": (below + upto + pos.size) / 2, f"{side}n1": int(pos.size),
-                    f"{side}n0": int(x.size - pos.size)})
+        below = np.searchsorted(ordered, pos, side="left")
+        out.update({f"{side}rs": (2 * int(below.sum()) + _tied_beyond(ordered, below) + 2 * pos.size) / 2,
+                    f"{side}n1": int(pos.size), f"{side}n0": int(x.size - pos.size)})
     return out
+
+
+def _tied_beyond(ordered: NDArray[np.float64], below: NDArray[np.intp]) -> int:
+    """sum(rows <= v) - sum(rows < v) - len(below) over the values v whose first rows in `ordered` (sorted)
+    are at `below`: the other rows tied with each, 0 without ties. A value's rows <= it end where its run of
+    equal values does, so the run lengths stand in for a second binary search of every value (which took a
+    third of rank_sums' time); without any tie the check is one comparison pass."""
+    equal_next = ordered[1:] == ordered[:-1]
+    if not equal_next.any():
+        return 0
+    starts = np.flatnonzero(np.concatenate(([True], ~equal_next)))
+    run_length = np.empty(ordered.size, dtype=np.int64)
+    run_length[starts] = np.diff(np.append(starts, ordered.size))
+    return int(run_length[below].sum()) - int(below.size)
 
 
 def _ranked(v: Mapping[str, Any]) -> Mapping[str, Any]:
