@@ -246,3 +246,15 @@ def test_average_ranks_with_nan_are_all_nan_as_rankdata() -> None:
 def test_normal_two_sided_is_twice_scipy_norm_sf_bit_for_bit() -> None:
     for z in np.r_[0.0, -0.0, np.linspace(-40, 40, 801), 1e-12, 8.2, 37.5, np.inf, -np.inf]:
         assert normal_two_sided(float(z)) == float(2 * sps.norm.sf(abs(z))), z
+
+
+@pytest.mark.parametrize("values", ["distinct", "tied", "no positives"])
+def test_positive_rank_sum_equals_scipy_average_ranks(values: str) -> None:
+    from scipy.stats import rankdata
+
+    from mlaudit.stats.association import positive_rank_sum
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=20_000) if values != "tied" else rng.integers(0, 25, 20_000).astype(float)
+    positive = rng.random(x.size) < (0.0 if values == "no positives" else 0.35)
+    assert positive_rank_sum(x, positive) == float(rankdata(x, method="average")[positive].sum())

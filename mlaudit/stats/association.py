@@ -75,6 +75,30 @@ def average_ranks(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[
     return ranks, (ends - starts).astype(np.int64)
 
 
+def positive_rank_sum(x: NDArray[np.float64], positive: NDArray[np.bool_]) -> float:
+    """The positives' sum of average ranks among all of `x` (no NaN), as rankdata(x, 'average') gives it
+    without ranking every row: a value's average rank is (rows below it + rows up to it + 1) / 2, from one
+    sort of `x` and one of the positives, one binary search of the positives for the rows below, and the runs
+    of equal values for the rows up to. Integer sums: the result is exact."""
+    ordered, pos = np.sort(x), np.sort(x[positive])
+    below = np.searchsorted(ordered, pos, side="left")
+    return (2 * int(below.sum()) + _tied_beyond(ordered, below) + 2 * pos.size) / 2
+
+
+def _tied_beyond(ordered: NDArray[np.float64], below: NDArray[np.intp]) -> int:
+    """sum(rows <= v) - sum(rows < v) - len(below) over the values v whose first rows in `ordered` (sorted)
+    are at `below`: the other rows tied with each, 0 without ties. A value's rows <= it end where its run of
+    equal values does, so the run lengths stand in for a second binary search of every value (a third of the
+    rank sum's time); without any tie the check is one comparison pass."""
+    equal_next = ordered[1:] == ordered[:-1]
+    if not equal_next.any():
+        return 0
+    starts = np.flatnonzero(np.concatenate(([True], ~equal_next)))
+    run_length = np.empty(ordered.size, dtype=np.int64)
+    run_length[starts] = np.diff(np.append(starts, ordered.size))
+    return int(run_length[below].sum()) - int(below.size)
+
+
 def roc_auc(score: ArrayLike, positive: ArrayLike) -> Auc:
     """AUC of `score` for the boolean `positive` (NaN scores dropped), via average ranks."""
     x = np.asarray(score, dtype=np.float64)
