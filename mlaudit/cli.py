@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -248,11 +248,22 @@ def audit(
 
             terminal.print_report(result, _console(highlight=False), verbose=verbose)
             if verbose:
-                typer.echo("timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in result.timings.items()))
+                with _reader_may_leave():
+                    typer.echo("timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in result.timings.items()))
         return int(result.exit_code)
 
     code = _guard(run, debug)
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _reader_may_leave() -> Iterator[None]:
+    """Printing with typer.echo to a reader that went away: the rest of the text is dropped and the exit code
+    stays the audit's own (see _console for rich's printing)."""
+    try:
+        yield
+    except BrokenPipeError:
+        _stdout_to_devnull()
 
 
 def _warm_html() -> None:
@@ -293,7 +304,8 @@ def _write_reports(result: Any, markdown_path: Path | None, html_path: Path | No
     if annotations or (annotations is None and gh.in_github_actions(os.environ)):
         text = gh.render(result)
         if text:
-            typer.echo(text.rstrip("\n"))
+            with _reader_may_leave():
+                typer.echo(text.rstrip("\n"))
 
 
 @app.command("report", epilog="Exit codes: the audit's own exit code (0, 1 or 3) as recorded; 2 the JSON report "
@@ -531,10 +543,25 @@ def list_checks(
 
 
 def _console(**options: Any) -> Any:
-    """A rich Console, rich imported on first use."""
+    """A rich Console, rich imported on first use. When the reader of stdout goes away (`mlaudit audit ... |
+    head`) it stops printing and the exit code stays the audit's own: rich's default exits with 1, which reads
+    as a failed gate."""
     from rich.console import Console
 
-    return Console(**options)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            _stdout_to_devnull()
+
+    return _Console(**options)
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout's file descriptor at /dev/null: its reader is gone, and the interpreter's last flush of
+    the text still buffered would fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _terminated(signum: int, frame: Any) -> None:

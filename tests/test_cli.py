@@ -312,3 +312,27 @@ def test_a_quiet_audit_imports_neither_rich_nor_pyarrow_nor_scipy_stats(tmp_path
     loaded = ast.literal_eval(proc.stdout.strip().splitlines()[-1])
     assert "scipy.special" in loaded  # the statistics ran
     assert [m for m in loaded if m.split(".")[0] in ("rich", "pyarrow") or m.startswith("scipy.stats")] == []
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_reader_that_goes_away_leaves_the_audits_exit_code(tmp_path: Path, verbose: bool) -> None:
+    """`mlaudit audit ... | head` in a pipeline with pipefail: the terminal report finds its reader gone, and
+    the exit code is still the audit's (3 here: the sample's kill switch), not 1 (a failed gate) or a
+    traceback; the JSON report is written whole."""
+    import os
+
+    from tests.conftest import SAMPLE
+
+    args = [sys.executable, "-m", "mlaudit", "audit", "-c", str(SAMPLE / "contract.yaml"),
+            "-r", str(SAMPLE / "reference.parquet"), "--current", str(SAMPLE / "current"),
+            "--outcomes", str(SAMPLE / "outcomes.parquet"), "--chunk", "1d", "--as-of", "2026-10-31T06:00:00Z",
+            "--json", str(tmp_path / "r.json"), *(["--verbose"] if verbose else [])]
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line
+    try:
+        proc = subprocess.run(args, stdout=write, stderr=subprocess.PIPE, text=True, check=False, cwd=ROOT)
+    finally:
+        os.close(write)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert proc.stderr == ""
+    assert json.loads((tmp_path / "r.json").read_text())["exit_code"] == 3
